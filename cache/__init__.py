@@ -1,0 +1,1 @@
+"""Redis: the client, the key scheme, cache generations and pub/sub; imports only core."""

@@ -1,0 +1,19 @@
+"""The Redis key scheme, in one place so every process agrees on it."""
+
+from __future__ import annotations
+
+PREFIX = "tt"
+GLOBAL_GENERATION = f"{PREFIX}:gen"
+SCORED_CHANNEL = f"{PREFIX}:article.scored"
+
+
+def article_generation(article_id: int) -> str:
+    return f"{PREFIX}:gen:article:{article_id}"
+
+
+def ticker_generation(symbol: str) -> str:
+    return f"{PREFIX}:gen:ticker:{symbol}"
+
+
+def response(digest: str) -> str:
+    return f"{PREFIX}:resp:{digest}"

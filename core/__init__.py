@@ -1,0 +1,1 @@
+"""Settings, domain records, the error tree and the published score scale; imports nothing of ours."""

@@ -1,0 +1,35 @@
+"""The one typed settings class, read from the environment at each process entry and passed down."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    env: Literal["development", "production", "test"] = Field(
+        default="production", validation_alias="TICKERTONE_ENV"
+    )
+    database_url: SecretStr = Field(
+        default=SecretStr("postgresql://postgres@127.0.0.1:5432/tickertone"),
+        validation_alias="DATABASE_URL",
+    )
+    database_read_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_READ_URL")
+    redis_url: SecretStr = Field(default=SecretStr("redis://127.0.0.1:6379/0"), validation_alias="REDIS_URL")
+    host: str = Field(default="127.0.0.1", validation_alias="HOST")
+    port: int = Field(default=8000, ge=1, le=65535, validation_alias="PORT")
+    db_pool_min: int = Field(default=2, ge=1, validation_alias="DB_POOL_MIN")
+    db_pool_max: int = Field(default=10, ge=1, validation_alias="DB_POOL_MAX")
+    request_timeout_s: float = Field(default=2.0, gt=0, validation_alias="REQUEST_TIMEOUT_S")
+    max_body_bytes: int = Field(default=5_000_000, ge=1024, validation_alias="MAX_BODY_BYTES")
+    max_batch: int = Field(default=1000, ge=1, validation_alias="MAX_BATCH")
+    cache_ttl_s: int = Field(default=300, ge=1, validation_alias="CACHE_TTL_S")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    @property
+    def development(self) -> bool:
+        return self.env in ("development", "test")

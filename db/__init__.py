@@ -1,0 +1,1 @@
+"""Postgres access: the asyncpg pool, SQL per aggregate and the ordered migrations; imports only core."""

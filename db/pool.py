@@ -1,0 +1,79 @@
+"""The asyncpg pool: codecs, timeouts, and translation of connection failures into ``Unavailable``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import orjson
+
+from core.errors import Unavailable
+
+Pool = asyncpg.Pool
+Connection = asyncpg.Connection
+
+# Connection-level failures that mean "Postgres is not there right now", not "your query is wrong".
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    ConnectionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+)
+
+
+def _encode_jsonb(value: Any) -> bytes:
+    return b"\x01" + orjson.dumps(value)
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    return orjson.loads(data[1:])
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    # Binary jsonb codec: a text codec breaks COPY (asyncpg#604).
+    await conn.set_type_codec(
+        "jsonb", schema="pg_catalog", format="binary", encoder=_encode_jsonb, decoder=_decode_jsonb
+    )
+
+
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, command_timeout: float | None = 30.0
+) -> asyncpg.Pool:
+    try:
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            init=init_connection,
+            command_timeout=command_timeout,
+            timeout=5.0,
+            max_inactive_connection_lifetime=60.0,
+        )
+    except CONNECTION_ERRORS as exc:
+        raise Unavailable(f"database unreachable: {type(exc).__name__}") from exc
+    assert pool is not None
+    return pool
+
+
+@contextlib.asynccontextmanager
+async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 4) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(dsn, min_size=min_size, max_size=max_size)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def translate_errors() -> AsyncIterator[None]:
+    """Turn lost or refused connections into ``Unavailable`` so transports answer 503, not 500."""
+    try:
+        yield
+    except CONNECTION_ERRORS as exc:
+        raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc

@@ -1,0 +1,1 @@
+"""Use cases: ingest, queries, scoring pipeline steps; the only layer transports call."""

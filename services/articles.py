@@ -1,0 +1,81 @@
+"""Article reads: one article, keyset pages with filters, and the batched nested parts of a page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.errors import InvalidInput, NotFound
+from core.records import Article, ArticleFilter, ArticleTicker, Event, Order, Page
+from core.scale import LABELS
+from db import article_tickers as db_article_tickers
+from db import articles as db_articles
+from db import events as db_events
+from services.cursors import decode_cursor, encode_cursor
+from services.deps import Deps
+
+MAX_PAGE = 100
+
+
+def check_page_size(first: int, *, name: str = "first") -> None:
+    if not 1 <= first <= MAX_PAGE:
+        raise InvalidInput(f"{name} must be between 1 and {MAX_PAGE}", field=name, code="out_of_range")
+
+
+def check_filter(filter: ArticleFilter) -> None:
+    unknown = [label for label in filter.labels if label not in LABELS]
+    if unknown:
+        raise InvalidInput(f"unknown sentiment label(s): {', '.join(unknown)}", field="label")
+    for name, value in (("scoreMin", filter.score_min), ("scoreMax", filter.score_max)):
+        if value is not None and not -1.0 <= value <= 1.0:
+            raise InvalidInput(f"{name} must be within [-1, 1]", field=name, code="out_of_range")
+    if (
+        filter.published_from is not None
+        and filter.published_to is not None
+        and filter.published_from > filter.published_to
+    ):
+        raise InvalidInput("'from' must not be after 'to'", field="from")
+    if filter.search is not None and len(filter.search) > 500:
+        raise InvalidInput("search text is limited to 500 characters", field="search")
+    if len(filter.tickers_any) + len(filter.tickers_all) > 50:
+        raise InvalidInput("at most 50 tickers per filter", field="tickers")
+
+
+async def get_article(deps: Deps, *, article_id: int) -> Article:
+    async with deps.connection() as conn:
+        article = await db_articles.get_article(conn, article_id=article_id)
+    if article is None:
+        raise NotFound(f"article {article_id} does not exist")
+    return article
+
+
+async def get_articles(deps: Deps, *, article_ids: Sequence[int]) -> dict[int, Article]:
+    async with deps.connection() as conn:
+        return await db_articles.get_articles(conn, article_ids=article_ids)
+
+
+async def list_articles(
+    deps: Deps,
+    *,
+    filter: ArticleFilter,
+    order: Order = "published_desc",
+    first: int = 20,
+    after: str | None = None,
+) -> Page[Article]:
+    check_page_size(first)
+    check_filter(filter)
+    key = decode_cursor(after) if after else None
+    async with deps.connection() as conn:
+        rows = await db_articles.list_articles(conn, filter=filter, order=order, limit=first + 1, after=key)
+    items = rows[:first]
+    next_cursor = encode_cursor(items[-1].published_at, items[-1].id) if len(rows) > first and items else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def list_article_tickers(deps: Deps, *, article_ids: Sequence[int]) -> dict[int, list[ArticleTicker]]:
+    async with deps.connection() as conn:
+        return await db_article_tickers.list_article_tickers(conn, article_ids=article_ids)
+
+
+async def list_article_events(deps: Deps, *, article_ids: Sequence[int]) -> dict[int, list[Event]]:
+    async with deps.connection() as conn:
+        return await db_events.list_events_for_articles(conn, article_ids=article_ids)

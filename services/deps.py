@@ -1,0 +1,53 @@
+"""What every use case needs, built once per process in the lifespan and passed to each call."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from cache.store import Cache, create_client
+from core.errors import Unavailable
+from core.settings import Settings
+from db.pool import CONNECTION_ERRORS, create_pool
+
+
+@dataclass(slots=True)
+class Deps:
+    settings: Settings
+    pool: asyncpg.Pool
+    # None means "no Redis at all": reads go straight to Postgres, writes bump nothing.
+    cache: Cache | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; connection-level failures become ``Unavailable`` (503)."""
+        try:
+            async with self.pool.acquire(timeout=self.settings.request_timeout_s) as conn:
+                yield conn
+        except TimeoutError as exc:
+            raise Unavailable("database did not answer in time") from exc
+        except CONNECTION_ERRORS as exc:
+            raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
+
+
+@contextlib.asynccontextmanager
+async def open_deps(
+    settings: Settings, *, min_size: int | None = None, max_size: int | None = None
+) -> AsyncIterator[Deps]:
+    """Open the pool and the Redis client for one process; close both on exit."""
+    pool = await create_pool(
+        settings.database_url.get_secret_value(),
+        min_size=min_size or settings.db_pool_min,
+        max_size=max_size or settings.db_pool_max,
+    )
+    cache = Cache(create_client(settings.redis_url.get_secret_value()))
+    try:
+        yield Deps(settings=settings, pool=pool, cache=cache)
+    finally:
+        await cache.aclose()
+        await pool.close()
