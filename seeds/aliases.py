@@ -93,6 +93,7 @@ DESCRIPTORS: frozenset[str] = frozenset(
         "Instruments",
         "REIT",
         "Properties",
+        "Realty",
         "Biologics",
     }
 )
@@ -154,7 +155,7 @@ COMMON_WORDS: frozenset[str] = frozenset(
     Frontdoor Gap Gates Golden Griffon Harmonic Harmony Heritage Hub Insight Integer Interface Liberty
     Match Merchants Mercury Mosaic Nasdaq Noble Pool Principal Progress Progressive Prudential Radian
     Regions Rush Sabre Select Southside Square Stellar Strategy Stride Tapestry Target Travelers Trinity
-    Triumph Vertex Visa Waters Yelp Zebra ICU PDF
+    Triumph Vertex Visa Waters Yelp Zebra ICU PDF Dow Delta Southwest
     """.split()
 )
 

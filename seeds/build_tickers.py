@@ -77,6 +77,7 @@ NAME_OVERRIDES: Mapping[str, str] = {
     "PLUS": "ePlus",
     "AMN": "AMN Healthcare Services, Inc.",
     "MSTR": "Strategy Inc",
+    "DOW": "Dow Inc.",
 }
 
 SECTOR_OVERRIDES: Mapping[str, str] = {
@@ -140,6 +141,12 @@ ALIAS_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "MO": ("Altria",),
     "MCD": ("McDonald's",),
     "WBD": ("Warner Bros. Discovery", "Warner Bros"),
+    "F": ("Ford",),
+    "DOW": ("Dow Chemical",),
+    "CMG": ("Chipotle",),
+    "DAL": ("Delta",),
+    "LUV": ("Southwest",),
+    "EL": ("Estee Lauder",),
 }
 
 

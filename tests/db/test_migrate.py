@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import asyncpg
 
 from db.migrate import list_migrations, migrate
+from tests.conftest import SERVER_URL, _with_database
 
 
 async def test_migrations_are_recorded(conn: asyncpg.Connection) -> None:
@@ -14,11 +16,16 @@ async def test_migrations_are_recorded(conn: asyncpg.Connection) -> None:
     assert versions == [m.version for m in list_migrations()]
 
 
-async def test_concurrent_migrate_is_safe(database_url: str) -> None:
-    conns = [await asyncpg.connect(database_url) for _ in range(3)]
+async def test_concurrent_migrate_on_a_fresh_database(pool: asyncpg.Pool) -> None:
+    name = f"tickertone_mig_{uuid.uuid4().hex[:8]}"
+    await pool.execute(f'create database "{name}"')
+    url = _with_database(SERVER_URL, name)
+    conns = [await asyncpg.connect(url) for _ in range(3)]
     try:
         results = await asyncio.gather(*(migrate(c) for c in conns))
     finally:
         for c in conns:
             await c.close()
-    assert results == [[], [], []]
+        await pool.execute(f'drop database "{name}" with (force)')
+    everything = [m.name for m in list_migrations()]
+    assert sorted(results, key=len) == [[], [], everything]

@@ -76,7 +76,8 @@ async def test_duplicates_inside_one_batch_create_once(deps: Deps, pool: asyncpg
 async def test_explicit_tickers_are_linked(deps: Deps, pool: asyncpg.Pool) -> None:
     result = await ingest_articles(deps, articles=[_article(f"s-{uuid.uuid4().hex}", tickers=["$lumn"])])
     rows = await pool.fetch(
-        "select symbol, explicit, published_at from article_tickers where article_id = $1", result[0].article.id
+        "select symbol, explicit, published_at from article_tickers where article_id = $1",
+        result[0].article.id,
     )
     assert [(r["symbol"], r["explicit"]) for r in rows] == [("LUMN", True)]
     assert rows[0]["published_at"] == result[0].article.published_at
