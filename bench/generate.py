@@ -42,6 +42,8 @@ VERBS = (
     "expands in Asia",
 )
 CHUNK = 5_000
+SESSIONS = ("early", "late")
+Row = tuple[object, ...]
 
 
 def load_refs() -> list[TickerRef]:
@@ -70,8 +72,8 @@ async def generate(dsn: str, *, count: int, seed: int, append: bool) -> None:
         if existing and not append:
             sys.exit(f"database already holds {existing} articles; pass --append to add more")
         source_id = await conn.fetchval(
-            "insert into sources (name) values ('bench-wire') on conflict (name) do update set name = excluded.name"
-            " returning id"
+            "insert into sources (name) values ('bench-wire')"
+            " on conflict (name) do update set name = excluded.name returning id"
         )
         rng = random.Random(seed)
         # Skewed popularity: a few tickers get most of the news, as in real feeds.
@@ -84,7 +86,10 @@ async def generate(dsn: str, *, count: int, seed: int, append: bool) -> None:
         made = 0
         while made < count:
             n = min(CHUNK, count - made)
-            articles, links, sentiments, events = [], [], [], []
+            articles: list[Row] = []
+            links: list[Row] = []
+            sentiments: list[Row] = []
+            events: list[Row] = []
             for k in range(n):
                 i = made + k
                 published = start - timedelta(seconds=i * 60 + rng.randint(0, 59))
@@ -92,7 +97,7 @@ async def generate(dsn: str, *, count: int, seed: int, append: bool) -> None:
                 verb = rng.choice(VERBS)
                 title = f"{picked[0]} {verb} ({i})"
                 body = f"{title}. " + " ".join(
-                    f"Shares of {s} moved {rng.uniform(-5, 5):.1f}% in {rng.choice(['early', 'late'])} trading."
+                    f"Shares of {s} moved {rng.uniform(-5, 5):.1f}% in {rng.choice(SESSIONS)} trading."
                     for s in picked
                 )
                 score = max(-1.0, min(1.0, rng.gauss(0.05, 0.45)))
