@@ -17,3 +17,12 @@ def ticker_generation(symbol: str) -> str:
 
 def response(digest: str) -> str:
     return f"{PREFIX}:resp:{digest}"
+
+
+# Bumped only when a lost bump is healed: entries that depend on single articles depend on it too,
+# so a heal invalidates them as well as every list.
+EPOCH_GENERATION = f"{PREFIX}:gen:epoch"
+
+
+def persisted_operation(sha256: str) -> str:
+    return f"{PREFIX}:pq:{sha256}"

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from cache import keys
+from cache.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,12 @@ def create_client(url: str, *, timeout_s: float = 0.25) -> Redis:
 
 
 class Cache:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, breaker: CircuitBreaker | None = None) -> None:
         self.redis = redis
         self.dirty = False
+        # Shared with the response cache: while it is open, a bump is not even tried (it would only
+        # wait for a timeout) and is recorded as lost instead, to be healed on recovery.
+        self.breaker = breaker or CircuitBreaker()
 
     async def aclose(self) -> None:
         await self.redis.aclose()
@@ -44,16 +48,25 @@ class Cache:
         """Bump the global generation if an earlier bump was lost; True when the cache is trustworthy."""
         if not self.dirty:
             return True
-        try:
-            await self.redis.incr(keys.GLOBAL_GENERATION)
-        except (RedisError, OSError):
-            return False
+        # Cleared first: a bump lost while this heal is in flight sets it again and is healed later.
         self.dirty = False
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.incr(keys.GLOBAL_GENERATION)
+                pipe.incr(keys.EPOCH_GENERATION)
+                await pipe.execute()
+        except (RedisError, OSError):
+            self.dirty = True
+            return False
         log.info("cache healed after a Redis outage: global generation bumped")
         return True
 
     async def bump_articles(self, *, article_ids: Sequence[int], symbols: Sequence[str]) -> None:
         """Make every cached entry that may include these articles or tickers unreachable."""
+        if not self.breaker.allows():
+            self.dirty = True
+            log.warning("cache bump skipped, Redis circuit open; will bump the global generation on recovery")
+            return
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.incr(keys.GLOBAL_GENERATION)

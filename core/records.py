@@ -99,6 +99,8 @@ class TickerRef:
     exchange: str | None = None
     sector: str | None = None
     industry: str | None = None
+    # Aliases that are also ordinary words ("Target", "Block"): link them only with more evidence.
+    ambiguous_aliases: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,3 +215,92 @@ T = TypeVar("T")
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+# --- Scoring results and the scoring queue (written by the worker, read by the admin API) ---
+
+SeriesInterval = Literal["hour", "day"]
+ScoreJobStatus = Literal["queued", "running", "done", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class TickerScore:
+    """One ticker's sentiment in one article, as the worker stores it."""
+
+    symbol: str
+    relevance: float
+    score: float
+    label: str
+    confidence: float
+    highlights: tuple[Highlight, ...]
+    explicit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EventScore:
+    """One extracted market event, before it has an id."""
+
+    type: str
+    symbol: str | None
+    entity: str | None
+    attributes: dict[str, Any]
+    evidence: Highlight | None
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleScore:
+    """Everything one model version says about one article; stored keyed by (article_id, model)."""
+
+    article_id: int
+    model: str
+    score: float
+    label: str
+    confidence: float
+    tickers: tuple[TickerScore, ...]
+    events: tuple[EventScore, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """One bucket of a ticker's sentiment series, [start, end) in UTC.
+
+    ``score`` is the relevance-weighted mean of the newest model's ticker scores, None for an empty bucket.
+    """
+
+    start: datetime
+    end: datetime
+    article_count: int
+    score: float | None
+    positive: int
+    negative: int
+    neutral: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreJob:
+    id: int
+    article_id: int
+    model: str | None
+    status: ScoreJobStatus
+    attempts: int
+    max_attempts: int
+    run_after: datetime
+    locked_by: str | None
+    heartbeat_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """Queue depth: ``queued`` is claimable now, ``delayed`` waits for a backoff; ``failed`` is dead-lettered."""
+
+    queued: int
+    delayed: int
+    running: int
+    failed: int
+    done: int
+    oldest_queued_at: datetime | None
+    workers: int

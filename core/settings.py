@@ -28,7 +28,25 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5_000_000, ge=1024, validation_alias="MAX_BODY_BYTES")
     max_batch: int = Field(default=1000, ge=1, validation_alias="MAX_BATCH")
     cache_ttl_s: int = Field(default=300, ge=1, validation_alias="CACHE_TTL_S")
+    # Off only to measure or debug the uncached path; generations are still bumped on writes.
+    response_cache: bool = Field(default=True, validation_alias="RESPONSE_CACHE")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    # Scoring worker (worker/). Concurrency is the number of scorer processes; each loads the model once.
+    worker_concurrency: int = Field(default=2, ge=1, le=64, validation_alias="WORKER_CONCURRENCY")
+    worker_executor: Literal["process", "thread"] = Field(
+        default="process", validation_alias="WORKER_EXECUTOR"
+    )
+    worker_batch_size: int = Field(default=16, ge=1, le=500, validation_alias="WORKER_BATCH_SIZE")
+    worker_heartbeat_s: float = Field(default=5.0, gt=0, validation_alias="WORKER_HEARTBEAT_S")
+    # A running job whose heartbeat is older than this is presumed orphaned and re-queued.
+    worker_heartbeat_timeout_s: float = Field(
+        default=30.0, gt=0, validation_alias="WORKER_HEARTBEAT_TIMEOUT_S"
+    )
+    worker_poll_s: float = Field(default=2.0, gt=0, validation_alias="WORKER_POLL_S")
+    worker_max_attempts: int = Field(default=5, ge=1, le=100, validation_alias="WORKER_MAX_ATTEMPTS")
+    worker_backoff_base_s: float = Field(default=2.0, gt=0, validation_alias="WORKER_BACKOFF_BASE_S")
+    worker_backoff_max_s: float = Field(default=600.0, gt=0, validation_alias="WORKER_BACKOFF_MAX_S")
+    worker_grace_s: float = Field(default=20.0, ge=0, validation_alias="WORKER_GRACE_S")
 
     @property
     def development(self) -> bool:

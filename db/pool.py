@@ -77,3 +77,8 @@ async def translate_errors() -> AsyncIterator[None]:
         yield
     except CONNECTION_ERRORS as exc:
         raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
+
+
+async def ping(conn: asyncpg.Connection, *, timeout: float) -> None:
+    """A round trip to Postgres; raises on failure or when it takes longer than ``timeout`` seconds."""
+    await conn.fetchval("select 1", timeout=timeout)

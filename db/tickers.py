@@ -10,26 +10,31 @@ import orjson
 
 from core.records import Ticker, TickerRef
 
-_COLUMNS = "symbol, name, exchange, sector, industry, aliases"
+_COLUMNS = "symbol, name, exchange, sector, industry, aliases, ambiguous_aliases"
 
 _UPSERT = """
-insert into tickers (symbol, name, exchange, sector, industry, aliases)
-select t.symbol, t.name, t.exchange, t.sector, t.industry, a.aliases
-from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-    as t(symbol, name, exchange, sector, industry, aliases_json)
-    cross join lateral (select coalesce(array(select jsonb_array_elements_text(t.aliases_json::jsonb)),
-                                        '{}')) as a(aliases)
+insert into tickers (symbol, name, exchange, sector, industry, aliases, ambiguous_aliases)
+select t.symbol, t.name, t.exchange, t.sector, t.industry,
+       array(select jsonb_array_elements_text(t.aliases_json::jsonb)),
+       array(select jsonb_array_elements_text(t.ambiguous_json::jsonb))
+from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+    as t(symbol, name, exchange, sector, industry, aliases_json, ambiguous_json)
 on conflict (symbol) do update set
     name = excluded.name, exchange = excluded.exchange, sector = excluded.sector,
-    industry = excluded.industry, aliases = excluded.aliases, updated_at = now()
-where (tickers.name, tickers.exchange, tickers.sector, tickers.industry, tickers.aliases)
-    is distinct from (excluded.name, excluded.exchange, excluded.sector, excluded.industry, excluded.aliases)
+    industry = excluded.industry, aliases = excluded.aliases, ambiguous_aliases = excluded.ambiguous_aliases,
+    updated_at = now()
+where (tickers.name, tickers.exchange, tickers.sector, tickers.industry, tickers.aliases,
+       tickers.ambiguous_aliases)
+    is distinct from (excluded.name, excluded.exchange, excluded.sector, excluded.industry, excluded.aliases,
+                      excluded.ambiguous_aliases)
 """
 
-_REPLACE_ALIASES = """
-with gone as (delete from ticker_aliases where symbol = any($1::text[]))
+# Two statements on purpose: a data-modifying CTE and its outer insert share one snapshot, so the
+# insert would skip rows the delete is about to remove.
+_DELETE_ALIASES = "delete from ticker_aliases where symbol = any($1::text[])"
+_INSERT_ALIASES = """
 insert into ticker_aliases (alias, symbol)
-select distinct lower(alias), symbol from unnest($2::text[], $3::text[]) as t(alias, symbol)
+select distinct lower(alias), symbol from unnest($1::text[], $2::text[]) as t(alias, symbol)
 on conflict do nothing
 """
 
@@ -45,11 +50,12 @@ async def upsert_tickers(conn: asyncpg.Connection, *, tickers: Sequence[TickerRe
             [t.sector for t in tickers],
             [t.industry for t in tickers],
             [orjson.dumps(list(t.aliases)).decode() for t in tickers],
+            [orjson.dumps(list(t.ambiguous_aliases)).decode() for t in tickers],
         )
         alias_rows = [(alias, t.symbol) for t in tickers for alias in {t.name, t.symbol, *t.aliases}]
+        await conn.execute(_DELETE_ALIASES, [t.symbol for t in tickers])
         await conn.execute(
-            _REPLACE_ALIASES,
-            [t.symbol for t in tickers],
+            _INSERT_ALIASES,
             [a for a, _ in alias_rows],
             [s for _, s in alias_rows],
         )
@@ -120,6 +126,7 @@ async def list_ticker_refs(conn: asyncpg.Connection) -> list[TickerRef]:
             exchange=r["exchange"],
             sector=r["sector"],
             industry=r["industry"],
+            ambiguous_aliases=tuple(r["ambiguous_aliases"]),
         )
         for r in rows
     ]

@@ -200,6 +200,12 @@ def _postmaster_pid(pgdata: Path) -> int | None:
     except psutil.NoSuchProcess:
         pass
     _log(f"removing stale {pidfile} (pid {pid} is not its postmaster)")
+    lines = pidfile.read_text().splitlines()
+    socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else pgdata
+    for lock in socket_dir.glob(".s.PGSQL.*.lock"):  # same check as postmaster.pid, same stale pid
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(lock.read_text().split()[0]) == pid:
+                lock.unlink()
     pidfile.unlink(missing_ok=True)
     return None
 

@@ -7,8 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.lower().split())
+
+
 # Trailing tokens that name a legal form or a share class, not the business. Matched case-sensitively at
-# the end of a name, after an optional comma, repeatedly ("Holdings, Inc." -> "").
+# the end of a name, after an optional comma, repeatedly ("Harmony Biosciences Holdings, Inc." ->
+# "Harmony Biosciences"); the longest suffix is tried first ("and Company" before "Company").
 LEGAL_SUFFIXES: tuple[str, ...] = (
     "Incorporated",
     "Inc.",
@@ -147,24 +153,23 @@ GENERIC_SHORT_NAMES: frozenset[str] = frozenset(
 # words a reader would not take for the company without context ("shares of Target", not "the target").
 # Household brand names that are rarely common nouns in financial prose (Apple, Amazon, Oracle, Lumen) are
 # left out, and so are surnames and places (Ross, Dover).
-COMMON_WORDS: frozenset[str] = frozenset(
-    word.lower()
-    for word in """
+COMMON_WORDS: frozenset[str] = _word_set(
+    """
     Align Apogee Arm Ball Beacon Benchmark Block Booking Box Bread Buckle Cactus Carrier Catalyst Charter
     Coke Cooper Core Crescent Deluxe Diodes Dominion Duke Element Employers Enact Expand Extreme Fox
     Frontdoor Gap Gates Golden Griffon Harmonic Harmony Heritage Hub Insight Integer Interface Liberty
     Match Merchants Mercury Mosaic Nasdaq Noble Pool Principal Progress Progressive Prudential Radian
     Regions Rush Sabre Select Southside Square Stellar Strategy Stride Tapestry Target Travelers Trinity
     Triumph Vertex Visa Waters Yelp Zebra ICU PDF Dow Delta Southwest
-    """.split()
+    """
 )
 
 # Function words that a short name must never be ("NOW Inc" -> "NOW" would match every "now").
-STOPWORDS: frozenset[str] = frozenset(
+STOPWORDS: frozenset[str] = _word_set(
     """
     a all an and any are as at be best big but by can do for from go good has have he in is it key
     more most new next no not now of on one or our out real see she so that the this to up us we well
-    """.split()
+    """
 )
 
 _NOT_A_NAME = re.compile(r"^(?:[QH][1-4]|FY\d*)$")
@@ -177,7 +182,7 @@ _SUFFIXES_LONGEST_FIRST = sorted(LEGAL_SUFFIXES, key=len, reverse=True)
 
 
 def clean_name(name: str) -> str:
-    """Normalise a display name: drop parentheticals ("Viasat (American company)"), unify spaces and quotes."""
+    """Normalise a display name: drop parentheticals ("Viasat (American company)"), unify quotes, spaces."""
     cleaned = _PARENTHETICAL.sub("", name).replace("\u2019", "'").replace("\u2013", "-")
     return _SPACES.sub(" ", cleaned).strip(" ,")
 
@@ -191,7 +196,7 @@ def strip_legal_suffixes(name: str) -> str:
     while changed:
         changed = False
         for suffix in _SUFFIXES_LONGEST_FIRST:
-            if current.endswith(" " + suffix) or current.endswith("," + suffix):
+            if current.endswith((" " + suffix, "," + suffix)):
                 shorter = current[: -len(suffix)].rstrip(" ,")
                 if shorter:
                     current = shorter

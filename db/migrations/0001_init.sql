@@ -52,6 +52,8 @@ create table tickers (
     sector      text,
     industry    text,
     aliases     text[] not null default '{}',
+    -- Aliases that are also ordinary words ("Target", "Block"): entity linking needs more evidence.
+    ambiguous_aliases text[] not null default '{}',
     updated_at  timestamptz not null default now()
 );
 create index tickers_name_idx on tickers (lower(name) text_pattern_ops);

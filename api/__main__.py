@@ -1,0 +1,5 @@
+"""``python -m api serve``."""
+
+from api.cli import main
+
+raise SystemExit(main())

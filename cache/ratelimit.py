@@ -1,0 +1,121 @@
+"""GCRA rate limiting: one Lua script in Redis for all processes, an in-process twin for outages.
+
+GCRA (the generic cell rate algorithm) keeps one number per key, the theoretical arrival time
+(TAT). A request of cost ``c`` is allowed when ``TAT + c*T - burst*T <= now``, with ``T`` the
+emission interval (window / limit). It is exact, needs no sorted sets, and a cost > 1 (a GraphQL
+operation's cost) is a single atomic step. The script reads Redis' own clock, so replicas with
+drifting clocks still share one timeline.
+
+When Redis cannot be reached the limiter degrades to the same algorithm in process memory
+(``LocalGcra``). That is a deliberate trade: each API process then enforces the full limit on its
+own, so a key may get up to ``replicas x limit`` during an outage, but it is never unlimited and
+never fails the request. A short breaker keeps a dead Redis from adding its timeout to every call.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from cache.keys import PREFIX
+
+log = logging.getLogger(__name__)
+
+# KEYS[1] = the key's TAT; ARGV = interval_ms, burst (units), cost (units).
+# Returns {allowed, remaining, retry_after_ms, reset_ms} as strings (Lua numbers truncate to ints).
+_GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + cost * interval
+local allow_at = new_tat - burst * interval
+if allow_at > now then
+  local remaining = math.floor((now - (tat - burst * interval)) / interval)
+  return {'0', tostring(remaining), tostring(allow_at - now), tostring(tat - now)}
+end
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.max(1, math.ceil(new_tat - now)))
+local remaining = math.floor((now - allow_at) / interval)
+return {'1', tostring(remaining), '0', tostring(new_tat - now)}
+"""
+
+BREAKER_OPEN_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome of one charge; times in seconds. ``degraded`` is True when Redis was bypassed."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: float
+    reset: float
+    degraded: bool = False
+
+
+def limiter_key(name: str) -> str:
+    return f"{PREFIX}:rl:{name}"
+
+
+class LocalGcra:
+    """The in-process GCRA used while Redis is away; bounded LRU so idle keys cannot grow it."""
+
+    def __init__(self, *, max_keys: int = 100_000) -> None:
+        self._tat: OrderedDict[str, float] = OrderedDict()
+        self._max_keys = max_keys
+
+    def charge(self, name: str, *, limit: int, window_s: float, cost: int) -> Decision:
+        now = time.monotonic() * 1000
+        interval = window_s * 1000 / limit
+        tat = max(self._tat.get(name, now), now)
+        new_tat = tat + cost * interval
+        allow_at = new_tat - limit * interval
+        if allow_at > now:
+            remaining = math.floor((now - (tat - limit * interval)) / interval)
+            return Decision(False, limit, max(0, remaining), (allow_at - now) / 1000, (tat - now) / 1000, True)
+        self._tat[name] = new_tat
+        self._tat.move_to_end(name)
+        while len(self._tat) > self._max_keys:
+            self._tat.popitem(last=False)
+        remaining = math.floor((now - allow_at) / interval)
+        return Decision(True, limit, max(0, remaining), 0.0, (new_tat - now) / 1000, True)
+
+
+class RateLimiter:
+    """Charges ``cost`` units against ``limit`` per ``window_s``; burst capacity equals the limit."""
+
+    def __init__(self, redis: Redis | None) -> None:
+        self._redis = redis
+        self._script = redis.register_script(_GCRA) if redis is not None else None
+        self.local = LocalGcra()
+        self._open_until = 0.0
+
+    async def charge(self, name: str, *, limit: int, window_s: float, cost: int) -> Decision:
+        if self._script is not None and time.monotonic() >= self._open_until:
+            try:
+                raw = await self._script(
+                    keys=[limiter_key(name)], args=[window_s * 1000 / limit, limit, cost]
+                )
+            except (RedisError, OSError) as exc:
+                self._open_until = time.monotonic() + BREAKER_OPEN_S
+                log.warning("rate limiter: Redis unavailable (%s); per-process limits", type(exc).__name__)
+            else:
+                allowed, remaining, retry_ms, reset_ms = (float(v) for v in raw)
+                return Decision(
+                    allowed=allowed == 1,
+                    limit=limit,
+                    remaining=max(0, int(remaining)),
+                    retry_after=retry_ms / 1000,
+                    reset=reset_ms / 1000,
+                )
+        return self.local.charge(name, limit=limit, window_s=window_s, cost=cost)

@@ -1,0 +1,118 @@
+"""The read-through response cache: stored response bytes under versioned keys, one Redis round trip.
+
+An entry's key is ``tt:resp:<digest>:<g1>.<g2>...`` where ``digest`` names the request (normalised
+operation, variables, caller visibility) and ``g1, g2, ...`` are the current values of the generation
+counters the response depends on (``tt:gen`` for anything listing articles, ``tt:gen:article:<id>`` for
+a single article). A write increments those counters (``Cache.bump_articles``) before it is
+acknowledged, so from then on every lookup builds a different key and the old entry is unreachable at
+once; it simply expires. Lookup and key construction happen in one Lua script, so a hit costs one round
+trip, and a miss returns the generations seen *before* the database was read: a response stored under
+them can never be newer-looking than the data it was built from (no stale-set race).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from cache import keys
+from cache.breaker import FAILURES, BreakerOpen, CircuitBreaker
+from cache.store import Cache
+
+log = logging.getLogger(__name__)
+
+# KEYS = generation counters; ARGV[1] = key prefix for this request. Returns {1, body} on a hit and
+# {0, suffix} on a miss, where suffix is the generation part of the key a fresh response goes under.
+_LOOKUP = """
+local gens = {}
+if #KEYS > 0 then
+  local vals = redis.call('MGET', unpack(KEYS))
+  for i = 1, #KEYS do gens[i] = vals[i] or '0' end
+end
+local suffix = table.concat(gens, '.')
+local body = redis.call('GET', ARGV[1] .. suffix)
+if body then return {1, body} end
+return {0, suffix}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A stored response: its bytes and the strong validator REST hands out as ``ETag``."""
+
+    etag: str
+    body: bytes
+
+    def encode(self) -> bytes:
+        return self.etag.encode("ascii") + b"\n" + self.body
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Entry:
+        etag, _, body = raw.partition(b"\n")
+        return cls(etag=etag.decode("ascii"), body=body)
+
+    @classmethod
+    def of(cls, body: bytes) -> Entry:
+        return cls(etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"', body=body)
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """Where a freshly built response may be stored; ``None`` when Redis was not consulted."""
+
+    key: str | None
+
+
+def request_digest(*parts: bytes | str) -> str:
+    """sha256 over length-prefixed parts, so ("ab", "c") and ("a", "bc") never collide."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+class ResponseCache:
+    def __init__(self, cache: Cache, *, ttl_s: int, breaker: CircuitBreaker | None = None) -> None:
+        self.cache = cache
+        self.breaker = breaker or cache.breaker
+        self.ttl_s = ttl_s
+        self._redis: Redis = cache.redis
+        self._lookup = self._redis.register_script(_LOOKUP)
+
+    async def get(self, digest: str, *, depends_on: Sequence[str]) -> Entry | Miss:
+        """A stored entry, or a ``Miss`` telling ``put`` where the response built now belongs.
+
+        Never raises for Redis trouble: a refusing, slow or open-circuited Redis is a plain miss with
+        nowhere to store, and the caller reads Postgres.
+        """
+        if not self.breaker.allows():
+            return Miss(key=None)
+        prefix = keys.response(digest) + ":"
+        try:
+            # An earlier bump lost to an outage must land before any entry is trusted again.
+            if self.cache.dirty and not await self.breaker.call(self.cache.heal):
+                return Miss(key=None)
+            found, value = await self.breaker.call(lambda: self._lookup(keys=list(depends_on), args=[prefix]))
+        except BreakerOpen:
+            return Miss(key=None)
+        except FAILURES as exc:
+            log.debug("response cache lookup failed: %s", type(exc).__name__)
+            return Miss(key=None)
+        if found:
+            return Entry.decode(value)
+        return Miss(key=prefix + value.decode("ascii"))
+
+    async def put(self, miss: Miss, entry: Entry) -> None:
+        if miss.key is None or not self.breaker.allows():
+            return
+        key = miss.key
+        try:
+            await self.breaker.call(lambda: self._redis.set(key, entry.encode(), ex=self.ttl_s))
+        except (BreakerOpen, *FAILURES) as exc:
+            log.debug("response cache store failed: %s", type(exc).__name__)

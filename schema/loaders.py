@@ -1,0 +1,71 @@
+"""Per-request context and DataLoaders: every nested field is one batched service call per tick."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
+
+from core.records import Article, ArticleTicker, Event, Ticker
+from services import articles, tickers
+from services.deps import Deps
+
+
+@dataclass(slots=True)
+class Loaders:
+    article: DataLoader[int, Article | None]
+    article_tickers: DataLoader[int, list[ArticleTicker]]
+    article_events: DataLoader[int, list[Event]]
+    ticker: DataLoader[str, Ticker | None]
+
+
+@dataclass(slots=True)
+class Context:
+    deps: Deps
+    loaders: Loaders
+    request: Request | WebSocket | None = None
+    response: Response | WebSocket | None = None
+
+
+def make_loaders(deps: Deps, *, cache: bool = True) -> Loaders:
+    """Fresh loaders; ``cache=False`` still batches but never serves a value loaded earlier.
+
+    The view passes ``cache=False`` on WebSockets, where one context lives as long as the connection.
+    """
+
+    async def load_articles(ids: Sequence[int]) -> list[Article | None]:
+        found = await articles.get_articles(deps, article_ids=ids)
+        return [found.get(i) for i in ids]
+
+    async def load_article_tickers(ids: Sequence[int]) -> list[list[ArticleTicker]]:
+        found = await articles.list_article_tickers(deps, article_ids=ids)
+        return [found.get(i, []) for i in ids]
+
+    async def load_article_events(ids: Sequence[int]) -> list[list[Event]]:
+        found = await articles.list_article_events(deps, article_ids=ids)
+        return [found.get(i, []) for i in ids]
+
+    async def load_tickers(symbols: Sequence[str]) -> list[Ticker | None]:
+        found = await tickers.get_tickers(deps, symbols=symbols)
+        return [found.get(s) for s in symbols]
+
+    return Loaders(
+        article=DataLoader(load_fn=load_articles, cache=cache),
+        article_tickers=DataLoader(load_fn=load_article_tickers, cache=cache),
+        article_events=DataLoader(load_fn=load_article_events, cache=cache),
+        ticker=DataLoader(load_fn=load_tickers, cache=cache),
+    )
+
+
+def make_context(
+    deps: Deps,
+    *,
+    request: Request | WebSocket | None = None,
+    response: Response | WebSocket | None = None,
+    cache: bool = True,
+) -> Context:
+    return Context(deps=deps, loaders=make_loaders(deps, cache=cache), request=request, response=response)

@@ -1,0 +1,53 @@
+"""Per-key rate limits: the policy (requests or GraphQL cost units per minute) and the charge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cache.ratelimit import Decision, RateLimiter
+from core.errors import InvalidInput
+from db.api_keys import ApiKey
+from services.deps import Deps
+
+__all__ = ["DEFAULT_RATE_PER_MIN", "WINDOW_S", "Decision", "Policy", "charge", "policy_for"]
+
+# Partner default when `keys create` is given no --rate; a GraphQL operation costs its root fields.
+DEFAULT_RATE_PER_MIN = 600
+WINDOW_S = 60.0
+_LIMITER = "rate_limiter"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    limit: int
+    window_s: float
+
+
+def policy_for(key: ApiKey) -> Policy:
+    return Policy(name="default", limit=key.rate_per_min or DEFAULT_RATE_PER_MIN, window_s=WINDOW_S)
+
+
+def _limiter(deps: Deps) -> RateLimiter:
+    limiter = deps.extras.get(_LIMITER)
+    if not isinstance(limiter, RateLimiter):
+        # One per process: the local fallback's state must outlive a request.
+        limiter = RateLimiter(deps.cache.redis if deps.cache is not None else None)
+        deps.extras[_LIMITER] = limiter
+    return limiter
+
+
+async def charge(deps: Deps, *, key: ApiKey, cost: int = 1) -> tuple[Policy, Decision]:
+    """Spend ``cost`` units of the key's budget; the caller turns a refusal into 429."""
+    policy = policy_for(key)
+    if cost > policy.limit:
+        # It could never pass: telling the client to retry later would be a lie.
+        raise InvalidInput(
+            f"this request costs {cost} units but the key's limit is {policy.limit} per minute",
+            code="cost_exceeds_limit",
+            details={"cost": cost, "limit": policy.limit},
+        )
+    decision = await _limiter(deps).charge(
+        f"key:{key.key_id}", limit=policy.limit, window_s=policy.window_s, cost=max(1, cost)
+    )
+    return policy, decision

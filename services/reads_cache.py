@@ -1,0 +1,88 @@
+"""The read-through response cache and persisted-operation registry as transports reach them.
+
+``api/`` and ``schema/`` may not import ``cache/``; they get this object from ``reads_cache(deps)``,
+built once per process and kept on ``Deps``. Everything here degrades to "miss" when Redis is missing,
+refusing, slow or behind an open circuit: callers then build the response from Postgres.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cache import keys
+from cache.persisted import OperationRegistry, RegistryUnavailable, document_hash
+from cache.responses import Entry, Miss, ResponseCache, request_digest
+from services.deps import Deps
+
+__all__ = [
+    "LIST_DEPENDENCIES",
+    "Entry",
+    "Miss",
+    "ReadsCache",
+    "RegistryUnavailable",
+    "article_dependencies",
+    "document_hash",
+    "reads_cache",
+    "request_digest",
+]
+
+# Anything that lists articles (or events, tickers with articles) can change with any write.
+LIST_DEPENDENCIES: tuple[str, ...] = (keys.GLOBAL_GENERATION,)
+_EXTRAS_KEY = "reads_cache"
+
+
+def article_dependencies(article_ids: Iterable[int]) -> tuple[str, ...]:
+    """A response built only from these articles (with their tickers, events and scores)."""
+    return (keys.EPOCH_GENERATION, *(keys.article_generation(i) for i in sorted(set(article_ids))))
+
+
+@dataclass(slots=True)
+class ReadsCache:
+    responses: ResponseCache | None
+    operations: OperationRegistry | None
+
+    @property
+    def enabled(self) -> bool:
+        return self.responses is not None
+
+    async def get(self, digest: str, *, depends_on: Sequence[str]) -> Entry | Miss:
+        if self.responses is None:
+            return Miss(key=None)
+        return await self.responses.get(digest, depends_on=depends_on)
+
+    async def put(self, miss: Miss, body: bytes) -> Entry:
+        """Store ``body`` where the miss said (if anywhere) and return it with its ETag."""
+        entry = Entry.of(body)
+        if self.responses is not None:
+            await self.responses.put(miss, entry)
+        return entry
+
+    async def get_operation(self, sha256: str) -> str | None:
+        """A registered document; ``RegistryUnavailable`` when the registry cannot be asked."""
+        if self.operations is None:
+            raise RegistryUnavailable("no Redis configured")
+        return await self.operations.get(sha256)
+
+    async def register_operation(self, document: str) -> str:
+        if self.operations is None:
+            raise RegistryUnavailable("no Redis configured")
+        return await self.operations.register(document)
+
+
+def reads_cache(deps: Deps) -> ReadsCache:
+    """The process's ``ReadsCache``, created on first use and kept in ``deps.extras``."""
+    found = deps.extras.get(_EXTRAS_KEY)
+    if isinstance(found, ReadsCache):
+        return found
+    if deps.cache is None:
+        made = ReadsCache(responses=None, operations=None)
+    else:
+        responses = (
+            ResponseCache(deps.cache, ttl_s=deps.settings.cache_ttl_s)
+            if deps.settings.response_cache
+            else None
+        )
+        made = ReadsCache(responses=responses, operations=OperationRegistry(deps.cache))
+    deps.extras[_EXTRAS_KEY] = made
+    return made
