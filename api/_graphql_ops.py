@@ -7,6 +7,7 @@ charged one unit and left for the GraphQL layer to reject with its own error.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,13 +65,20 @@ def _inspect_one(op: object) -> tuple[set[str], int]:
     if not isinstance(query, str):
         # Persisted-document requests carry no text here; issue 5's allow-list resolves them.
         return {"read"}, 1
+    name = op.get("operationName")
+    scopes, cost = _inspect_text(query, name if isinstance(name, str) else None)
+    return set(scopes), cost
+
+
+# Issue 5: front-ends repeat the same few documents; parse each once, not on every request.
+@functools.lru_cache(maxsize=1024)
+def _inspect_text(query: str, name: str | None) -> tuple[frozenset[str], int]:
     try:
         document: DocumentNode = parse(query, max_tokens=_MAX_TOKENS, no_location=True)
     except GraphQLError:
-        return {"read"}, 1
+        return frozenset({"read"}), 1
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    name = op.get("operationName")
     chosen = [o for o in operations if name and o.name is not None and o.name.value == name] or operations
     scopes: set[str] = set()
     cost = 0
@@ -83,17 +91,14 @@ def _inspect_one(op: object) -> tuple[set[str], int]:
             )
         else:
             scopes.add("read")
-    return scopes or {"read"}, max(1, cost)
+    return frozenset(scopes or {"read"}), max(1, cost)
 
 
 def inspect_graphql(*, method: str, query_string: bytes, body: bytes) -> GraphQLCall:
     payload: Any
     if method == "GET":
         params = parse_qs(query_string.decode("latin-1"))
-        payload = {
-            "query": (params.get("query") or [None])[0],
-            "operationName": (params.get("operationName") or [None])[0],
-        }
+        payload = {name: values[0] for name, values in params.items() if name in ("query", "operationName")}
     else:
         try:
             payload = orjson.loads(body) if body else None

@@ -19,9 +19,7 @@ T = TypeVar("T", bound=str)
 MAX_VALUE_LENGTH = 2000
 BIGINT_MAX = 2**63 - 1
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 # An unencoded "+" in a query string arrives as a space: "...T13:30:00 05:00" meant "+05:00".
 _PLUS_AS_SPACE = re.compile(r" (\d{2}:\d{2})$")
 _RFC3339_EXAMPLE = "2026-11-20T13:30:00Z"
@@ -34,7 +32,9 @@ def _invalid(name: str, message: str, *, code: str = "invalid_parameter") -> Inv
 class QueryParams:
     """The query string of one request, checked against the names an endpoint accepts."""
 
-    def __init__(self, request: Request, allowed: Collection[str], *, repeatable: Collection[str] = ()) -> None:
+    def __init__(
+        self, request: Request, allowed: Collection[str], *, repeatable: Collection[str] = ()
+    ) -> None:
         self._params = request.query_params
         self._repeatable = frozenset(repeatable)
         unknown = sorted({k for k in self._params if k not in allowed})

@@ -12,12 +12,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from api import articles, docs, events, health, meta, tickers
+from api import admin, articles, caching, docs, events, feed, health, meta, score, tickers
 from api._state import State
+from api.auth import AuthMiddleware
+from api.deadline import DeadlineMiddleware
 from api.errors import EXCEPTION_HANDLERS
-from api.middleware import CatchAllMiddleware, ContentLengthLimitMiddleware
+from api.idempotency import IdempotencyMiddleware
+from api.middleware import BodyLimitMiddleware, CatchAllMiddleware
+from api.ratelimits import RateLimitMiddleware
 from core.settings import Settings
 from services.deps import open_deps
+from services.score_text import TextScorerFactory, install_text_scorer
 
 log = logging.getLogger("api")
 
@@ -43,6 +48,9 @@ def routes(settings: Settings) -> list[BaseRoute]:
         *tickers.routes(),
         *events.routes(),
         *meta.routes(),
+        *feed.routes(),
+        *score.routes(),
+        *admin.routes(),
         *docs.routes(),
         *graphql_routes(settings),
     ]
@@ -53,27 +61,43 @@ def middleware(settings: Settings) -> list[Middleware]:
     # rate limits (issue 6), then the read-through response cache with ETags (issue 5).
     return [
         Middleware(CatchAllMiddleware),
-        Middleware(ContentLengthLimitMiddleware, max_body_size=settings.max_body_bytes),
+        # Issue 5: a stalled backing service costs a request ~2 s and a 503, never a hang.
+        Middleware(DeadlineMiddleware, timeout_s=settings.request_timeout_s),
+        Middleware(BodyLimitMiddleware, max_body_size=settings.max_body_bytes),
+        # Issue 6: who is calling (401/403), how much they may (429), and safe POST retries.
+        Middleware(AuthMiddleware),
+        Middleware(RateLimitMiddleware),
+        Middleware(IdempotencyMiddleware),
+        # Issue 5: read-through response cache (REST ETag/304, GraphQL by operation) and GraphQL front.
+        *caching.middleware(settings),
     ]
 
 
-def lifespan(settings: Settings) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[State]]:
+def lifespan(
+    settings: Settings, *, scorer_factory: TextScorerFactory | None = None
+) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[State]]:
     @contextlib.asynccontextmanager
     async def run(app: Starlette) -> AsyncIterator[State]:
         async with open_deps(settings) as deps:
-            yield {"deps": deps}
+            # POST /v1/score answers 503 in a process started without a scorer (see tickertone_app.py).
+            engine = install_text_scorer(deps, scorer_factory) if scorer_factory is not None else None
+            try:
+                yield {"deps": deps}
+            finally:
+                if engine is not None:
+                    engine.close()
 
     return run
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, scorer_factory: TextScorerFactory | None = None) -> Starlette:
+    """``scorer_factory`` injects the scoring engine, which ``api`` may not import (composition root)."""
     return Starlette(
         debug=False,  # tracebacks never reach clients, even in development
         routes=routes(settings),
         middleware=middleware(settings),
         exception_handlers=dict(EXCEPTION_HANDLERS),
-        lifespan=lifespan(settings),
-        max_body_size=settings.max_body_bytes,
+        lifespan=lifespan(settings, scorer_factory=scorer_factory),
     )
 
 

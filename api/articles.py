@@ -44,7 +44,13 @@ LIST_PARAMS = (
 )
 REPEATABLE = ("tickers", "tickers_all", "label", "event_type", "source")
 # Service errors name GraphQL arguments; partners sent these REST parameters.
-REST_NAMES = {"after": "cursor", "first": "limit", "search": "q", "scoreMin": "score_min", "scoreMax": "score_max"}
+REST_NAMES = {
+    "after": "cursor",
+    "first": "limit",
+    "search": "q",
+    "scoreMin": "score_min",
+    "scoreMax": "score_max",
+}
 ORDERS: tuple[Order, ...] = get_args(Order)
 STATUSES: tuple[ArticleStatus, ...] = get_args(ArticleStatus)
 
@@ -59,7 +65,9 @@ def _parse_ingest(body: Any, *, max_batch: int) -> tuple[list[ArticleIn], bool]:
     """The articles of a request body and whether it was a batch."""
     if not isinstance(body, dict):
         raise InvalidInput(
-            'the body must be an article object or {"articles": [...]}', field="body", code="validation_failed"
+            'the body must be an article object or {"articles": [...]}',
+            field="body",
+            code="validation_failed",
         )
     if "articles" not in body:
         try:

@@ -89,12 +89,19 @@ def _problem(scope: Scope, exc: TickertoneError) -> Response:
     if isinstance(exc, Unauthorized):
         reason = exc.details.get("reason", "unauthorized")
         return problem(
-            request, status=401, code="unauthorized", detail=exc.message, headers=_CHALLENGE,
+            request,
+            status=401,
+            code="unauthorized",
+            detail=exc.message,
+            headers=_CHALLENGE,
             extra={"reason": reason},
         )
     if isinstance(exc, Forbidden):
         return problem(
-            request, status=403, code="forbidden", detail=exc.message,
+            request,
+            status=403,
+            code="forbidden",
+            detail=exc.message,
             extra={k: v for k, v in exc.details.items() if k in ("required_scope", "scopes")},
         )
     return problem_for(request, exc)

@@ -8,6 +8,7 @@ from typing import Final
 
 import uvicorn
 
+from api.keys import add_keys
 from core.settings import Settings
 
 # Each adds one subcommand to the parser and sets ``handler`` (Namespace -> exit status) on it.
@@ -17,7 +18,8 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     uvicorn.run(
-        "api.app:app_factory",
+        # The composition root (tickertone_app.py) passes its own factory, which adds the scorer.
+        getattr(args, "app", "api.app:app_factory"),
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
@@ -42,7 +44,7 @@ def add_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
     serve.set_defaults(handler=_serve)
 
 
-COMMANDS: Final[list[Register]] = [add_serve]
+COMMANDS: Final[list[Register]] = [add_serve, add_keys]
 
 
 def build_parser() -> argparse.ArgumentParser:

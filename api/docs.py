@@ -1,4 +1,4 @@
-"""The REST contract (``/openapi.yaml``) and a Swagger UI page whose assets come from ``swagger_ui_bundle``."""
+"""The REST contract (``/openapi.yaml``) and a Swagger UI page with assets from ``swagger_ui_bundle``."""
 
 from __future__ import annotations
 

@@ -123,9 +123,7 @@ async def tickertone_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "error" if exc.status_code < 500 else "internal")
-    return problem(
-        request, status=exc.status_code, code=code, detail=exc.detail, headers=exc.headers or None
-    )
+    return problem(request, status=exc.status_code, code=code, detail=exc.detail, headers=exc.headers or None)
 
 
 EXCEPTION_HANDLERS: Final[Mapping[Any, ExceptionHandler]] = {

@@ -19,7 +19,9 @@ REST_NAMES = {"after": "cursor", "first": "limit"}
 
 
 async def list_events_endpoint(request: Request) -> Response:
-    q = QueryParams(request, ("type", "tickers", "from", "to", "limit", "cursor"), repeatable=("type", "tickers"))
+    q = QueryParams(
+        request, ("type", "tickers", "from", "to", "limit", "cursor"), repeatable=("type", "tickers")
+    )
     filter = EventFilter(
         types=q.choices("type", EVENT_TYPES),
         tickers=q.symbols("tickers"),

@@ -34,6 +34,10 @@ class BreakerOpen(Exception):
     """The breaker refused the call without trying Redis; the caller takes its fallback path."""
 
 
+# Everything a caller of ``CircuitBreaker.call`` treats as "no answer from Redis".
+UNAVAILABLE: tuple[type[BaseException], ...] = (BreakerOpen, *FAILURES)
+
+
 @dataclass(frozen=True, slots=True)
 class BreakerSettings:
     failure_threshold: int = 3

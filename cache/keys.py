@@ -26,3 +26,7 @@ EPOCH_GENERATION = f"{PREFIX}:gen:epoch"
 
 def persisted_operation(sha256: str) -> str:
     return f"{PREFIX}:pq:{sha256}"
+
+
+def automatic_operation(sha256: str) -> str:
+    return f"{PREFIX}:apq:{sha256}"

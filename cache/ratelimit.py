@@ -82,7 +82,9 @@ class LocalGcra:
         allow_at = new_tat - limit * interval
         if allow_at > now:
             remaining = math.floor((now - (tat - limit * interval)) / interval)
-            return Decision(False, limit, max(0, remaining), (allow_at - now) / 1000, (tat - now) / 1000, True)
+            return Decision(
+                False, limit, max(0, remaining), (allow_at - now) / 1000, (tat - now) / 1000, True
+            )
         self._tat[name] = new_tat
         self._tat.move_to_end(name)
         while len(self._tat) > self._max_keys:

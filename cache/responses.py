@@ -17,10 +17,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import orjson
 from redis.asyncio import Redis
 
 from cache import keys
-from cache.breaker import FAILURES, BreakerOpen, CircuitBreaker
+from cache.breaker import FAILURES, UNAVAILABLE, BreakerOpen, CircuitBreaker
 from cache.store import Cache
 
 log = logging.getLogger(__name__)
@@ -42,22 +43,24 @@ return {0, suffix}
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A stored response: its bytes and the strong validator REST hands out as ``ETag``."""
+    """A stored response: its bytes, the headers that belong to it, and its strong validator (``ETag``)."""
 
     etag: str
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
 
     def encode(self) -> bytes:
-        return self.etag.encode("ascii") + b"\n" + self.body
+        return b"\n".join((self.etag.encode("ascii"), orjson.dumps(self.headers), self.body))
 
     @classmethod
     def decode(cls, raw: bytes) -> Entry:
-        etag, _, body = raw.partition(b"\n")
-        return cls(etag=etag.decode("ascii"), body=body)
+        etag, headers, body = raw.split(b"\n", 2)
+        pairs = tuple((str(k), str(v)) for k, v in orjson.loads(headers))
+        return cls(etag=etag.decode("ascii"), body=body, headers=pairs)
 
     @classmethod
-    def of(cls, body: bytes) -> Entry:
-        return cls(etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"', body=body)
+    def of(cls, body: bytes, headers: tuple[tuple[str, str], ...] = ()) -> Entry:
+        return cls(etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"', body=body, headers=headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,5 +117,5 @@ class ResponseCache:
         key = miss.key
         try:
             await self.breaker.call(lambda: self._redis.set(key, entry.encode(), ex=self.ttl_s))
-        except (BreakerOpen, *FAILURES) as exc:
+        except UNAVAILABLE as exc:
             log.debug("response cache store failed: %s", type(exc).__name__)

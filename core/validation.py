@@ -23,10 +23,11 @@ def field_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
 
 def validation_errors(exc: pydantic.ValidationError, prefix: str = "") -> InvalidInput:
     """One ``InvalidInput`` whose ``details["errors"]`` lists ``{field, message}`` for each failure."""
-    errors: list[dict[str, str]] = []
-    for err in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]:
-        # Model-level errors (e.g. "input should be an object") have an empty loc: name the prefix.
-        errors.append({"field": field_path(tuple(err["loc"]), prefix) or prefix, "message": err["msg"]})
+    # Model-level errors (e.g. "input should be an object") have an empty loc: they name the prefix.
+    errors = [
+        {"field": field_path(tuple(err["loc"]), prefix) or prefix, "message": err["msg"]}
+        for err in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]
+    ]
     count = exc.error_count()
     first = errors[0] if errors else {"field": prefix, "message": "invalid input"}
     where = f"{first['field']}: " if first["field"] else ""

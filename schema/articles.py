@@ -12,6 +12,7 @@ from strawberry.types import Info
 from core import records
 from core.errors import InvalidInput
 from core.records import normalize_symbol
+from schema._fields import field
 from schema.loaders import Context
 from schema.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, connection, parse_id
 from schema.scale import Sentiment, TickerSentiment
@@ -37,7 +38,20 @@ class ArticleOrder(Enum):
     PUBLISHED_ASC = "published_asc"
 
 
-@strawberry.type(description="A span of the article that supports a score or an event; offsets in characters.")
+_ORDER: dict[ArticleOrder, records.Order] = {
+    ArticleOrder.PUBLISHED_DESC: "published_desc",
+    ArticleOrder.PUBLISHED_ASC: "published_asc",
+}
+_STATUS: dict[ArticleStatus, records.ArticleStatus] = {
+    ArticleStatus.PENDING: "pending",
+    ArticleStatus.SCORED: "scored",
+    ArticleStatus.FAILED: "failed",
+}
+
+
+@strawberry.type(
+    description="A span of the article that supports a score or an event; offsets in characters."
+)
 class Highlight:
     text: str
     section: str
@@ -59,11 +73,11 @@ class ArticleTicker:
     sentiment: TickerSentiment | None = strawberry.field(description="Null until scored.")
     highlights: list[Highlight]
 
-    @strawberry.field(description="The reference ticker.")
+    @field(description="The reference ticker.")
     async def ticker(
         self, info: Info[Context, None]
     ) -> Annotated[Ticker, strawberry.lazy("schema.tickers")] | None:
-        from schema.tickers import Ticker  # noqa: PLC0415 - tickers.py imports this module
+        from schema.tickers import Ticker  # tickers.py imports this module
 
         found = await info.context.loaders.ticker.load(self.symbol)
         return Ticker.from_record(found) if found is not None else None
@@ -99,14 +113,16 @@ class Article:
     sentiment: Sentiment | None = strawberry.field(description="Overall sentiment; null while PENDING.")
     pk: strawberry.Private[int]
 
-    @strawberry.field(description="Linked tickers, most relevant first.")
+    @field(description="Linked tickers, most relevant first.")
     async def tickers(self, info: Info[Context, None]) -> list[ArticleTicker]:
         rows = await info.context.loaders.article_tickers.load(self.pk)
         return [ArticleTicker.from_record(r) for r in rows]
 
-    @strawberry.field(description="Market events extracted by the newest model; empty while PENDING.")
-    async def events(self, info: Info[Context, None]) -> list[Annotated[Event, strawberry.lazy("schema.events")]]:
-        from schema.events import Event  # noqa: PLC0415 - events.py imports this module
+    @field(description="Market events extracted by the newest model; empty while PENDING.")
+    async def events(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Event, strawberry.lazy("schema.events")]]:
+        from schema.events import Event  # events.py imports this module
 
         rows = await info.context.loaders.article_events.load(self.pk)
         return [Event.from_record(r) for r in rows]
@@ -133,7 +149,9 @@ class Article:
 ArticleConnection = Connection[Article]
 
 
-@strawberry.input(description="Every given condition must hold (AND); list conditions are any-of unless named 'all'.")
+@strawberry.input(
+    description="Every given condition must hold (AND); list conditions are any-of unless named 'all'."
+)
 class ArticleFilter:
     tickers_any: list[str] | None = strawberry.field(default=None, description="Linked to any of these.")
     tickers_all: list[str] | None = strawberry.field(default=None, description="Linked to all of these.")
@@ -161,7 +179,7 @@ def symbols(values: list[str] | None, *, field: str) -> tuple[str, ...]:
         raise InvalidInput(str(exc), field=field) from exc
 
 
-def _aware(value: datetime | None, *, field: str) -> datetime | None:
+def aware(value: datetime | None, *, field: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise InvalidInput(f"{field} needs a time zone offset, e.g. 2026-01-31T00:00:00Z", field=field)
     return value
@@ -175,15 +193,15 @@ def to_record_filter(f: ArticleFilter | None) -> records.ArticleFilter:
     return records.ArticleFilter(
         tickers_any=symbols(f.tickers_any, field="filter.tickersAny"),
         tickers_all=symbols(f.tickers_all, field="filter.tickersAll"),
-        published_from=_aware(f.from_, field="filter.from"),
-        published_to=_aware(f.to, field="filter.to"),
+        published_from=aware(f.from_, field="filter.from"),
+        published_to=aware(f.to, field="filter.to"),
         score_min=f.score_min,
         score_max=f.score_max,
         labels=tuple(f.labels or ()),
         event_types=event_types,
         sources=tuple(f.sources or ()),
         search=f.search,
-        status=f.status.value if f.status is not None else None,
+        status=_STATUS[f.status] if f.status is not None else None,
     )
 
 
@@ -203,13 +221,13 @@ def article_connection(
 
 @strawberry.type
 class ArticleQuery:
-    @strawberry.field(description="One article; an unknown id fails with extensions.code 'not_found'.")
+    @field(description="One article; an unknown id fails with extensions.code 'not_found'.")
     async def article(self, info: Info[Context, None], id: strawberry.ID) -> Article:
         found = await service.get_article(info.context.deps, article_id=parse_id(id, field="id"))
         info.context.loaders.article.prime(found.id, found)
         return Article.from_record(found)
 
-    @strawberry.field(description="Articles matching the filter, keyset-paginated.")
+    @field(description="Articles matching the filter, keyset-paginated.")
     async def articles(
         self,
         info: Info[Context, None],
@@ -221,7 +239,7 @@ class ArticleQuery:
         page = await service.list_articles(
             info.context.deps,
             filter=to_record_filter(filter),
-            order=order_by.value,
+            order=_ORDER[order_by],
             first=first,
             after=after,
         )

@@ -18,8 +18,10 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema import Schema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionContext
 
 from core.errors import InvalidInput, TickertoneError
@@ -32,6 +34,8 @@ INVALID_QUERY: Final = "invalid_query"
 INVALID_VARIABLES: Final = "invalid_variables"
 INTERNAL: Final = "internal"
 
+# Strawberry turns these into HTTP 400 itself (no query, unknown operation, mutation over GET).
+_HTTP_LEVEL: Final = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 # Scalar and input coercion raise these; they describe the client's value, not our bug.
 _COERCION_ERRORS: Final = (GraphQLError, ValueError, TypeError)
 
@@ -99,7 +103,19 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         self._validated = False
-        yield
+        try:
+            yield
+        except GraphQLError as error:
+            # ParserCache parses while entering on_parse, outside strawberry's own handler, so a
+            # syntax error escapes the operation as an exception and skips the rewrite below.
+            error.extensions = {"code": self._phase_code(error), **(error.extensions or {})}
+            raise
+        except _HTTP_LEVEL:
+            raise
+        except Exception as exc:
+            # An extension failed outside any resolver; strawberry would return str(exc) verbatim.
+            log.error("graphql operation error", exc_info=exc)
+            raise GraphQLError(MASKED_MESSAGE, extensions={"code": INTERNAL}) from exc
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if result is None or not errors:
@@ -108,7 +124,8 @@ class ErrorCodes(SchemaExtension):
 
     def _phase_code(self, error: GraphQLError) -> str:
         if error.path is not None:
-            return INVALID_QUERY
+            # Raised while resolving without a code of its own: ours to explain, not the client's.
+            return INTERNAL
         if self.execution_context.graphql_document is None:
             return SYNTAX_ERROR
         return INVALID_VARIABLES if self._validated else INVALID_QUERY

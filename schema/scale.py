@@ -9,6 +9,7 @@ import strawberry
 
 from core import records
 from core.scale import SCALE, Band
+from schema._fields import field
 
 
 @strawberry.enum(description="The three-way reading of a score.")
@@ -88,6 +89,6 @@ _BANDS = tuple(SentimentBand.from_band(b) for b in SCALE)
 
 @strawberry.type
 class ScaleQuery:
-    @strawberry.field(description="The published sentiment scale, most negative band first.")
+    @field(description="The published sentiment scale, most negative band first.")
     def sentiment_scale(self) -> list[SentimentBand]:
         return list(_BANDS)

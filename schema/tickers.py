@@ -9,7 +9,8 @@ import strawberry
 from strawberry.types import Info
 
 from core import records
-from schema.articles import Article, article_connection, symbols
+from schema._fields import field
+from schema.articles import Article, article_connection, aware
 from schema.loaders import Context
 from schema.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, connection
 from services import articles as article_service
@@ -25,7 +26,7 @@ class Ticker:
     industry: str | None
     aliases: list[str]
 
-    @strawberry.field(description="Articles linked to this ticker, newest first.")
+    @field(description="Articles linked to this ticker, newest first.")
     async def articles(
         self,
         info: Info[Context, None],
@@ -39,7 +40,11 @@ class Ticker:
         # One keyset range scan on article_tickers (symbol, published_at, article_id) per ticker.
         page = await article_service.list_articles(
             info.context.deps,
-            filter=records.ArticleFilter(tickers_any=(self.symbol,), published_from=from_, published_to=to),
+            filter=records.ArticleFilter(
+                tickers_any=(self.symbol,),
+                published_from=aware(from_, field="from"),
+                published_to=aware(to, field="to"),
+            ),
             first=first,
             after=after,
         )
@@ -59,7 +64,7 @@ class Ticker:
 
 @strawberry.type
 class TickerQuery:
-    @strawberry.field(
+    @field(
         description=(
             "One ticker by symbol (case-insensitive, optional leading $); unknown symbols fail with "
             "extensions.code 'not_found', malformed ones with 'invalid_input'."
@@ -68,7 +73,7 @@ class TickerQuery:
     async def ticker(self, info: Info[Context, None], symbol: str) -> Ticker:
         return Ticker.from_record(await service.get_ticker(info.context.deps, symbol=symbol))
 
-    @strawberry.field(description="Reference tickers in symbol order, optionally matching a search text.")
+    @field(description="Reference tickers in symbol order, optionally matching a search text.")
     async def tickers(
         self,
         info: Info[Context, None],
@@ -86,6 +91,3 @@ class TickerQuery:
             cursor_of=lambda t: service.ticker_cursor(t.symbol),
             node_of=Ticker.from_record,
         )
-
-
-__all__ = ["Ticker", "TickerQuery", "symbols"]

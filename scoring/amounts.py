@@ -59,7 +59,8 @@ _PAREN_NEG = r"(?P<open>\()?"
 
 AMOUNT: Final = re.compile(
     rf"(?P<minus>-|−|minus\s|negative\s)?"
-    rf"(?:{_CENTS}|{_PAREN_NEG}{_SIGN}?{_NUMBER}{_SCALE}{_WORD_CUR}(?P<pct>\s?%|\s(?:percent|per cent|pct)\b)?"
+    rf"(?:{_CENTS}|{_PAREN_NEG}{_SIGN}?{_NUMBER}{_SCALE}{_WORD_CUR}"
+    rf"(?P<pct>\s?%|\s(?:percent|per cent|pct)\b)?"
     rf"(?P<close>\))?)",
     re.IGNORECASE,
 )

@@ -21,8 +21,16 @@ from scoring.scorer import Scorer, load_scorer
 
 _BATCH: Final = 64
 _LABELS: Final = ("negative", "neutral", "positive")
-_LABEL_ALIASES: Final = {"bearish": "negative", "bullish": "positive", "neg": "negative", "pos": "positive",
-                         "neu": "neutral", "-1": "negative", "0": "neutral", "1": "positive"}  # fmt: skip
+_LABEL_ALIASES: Final = {
+    "bearish": "negative",
+    "bullish": "positive",
+    "neg": "negative",
+    "pos": "positive",
+    "neu": "neutral",
+    "-1": "negative",
+    "0": "neutral",
+    "1": "positive",
+}
 # Used when no table is given and seeds/tickers.json is absent: enough to try the seed article.
 BUILTIN_TICKERS: Final = (
     TickerRef("LUMN", "Lumen Technologies Inc", ("Lumen Technologies", "Lumen", "CenturyLink"), "NYSE"),
@@ -77,7 +85,13 @@ Handler = Callable[[Scorer, list[dict[str, Any]]], list[dict[str, Any]]]
 def _classify(scorer: Scorer, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     scores = scorer.classify([str(i["text"]) for i in items])
     return [
-        {"id": i.get("id"), "score": s.score, "label": s.label, "polarity": s.polarity, "confidence": s.confidence}
+        {
+            "id": i.get("id"),
+            "score": s.score,
+            "label": s.label,
+            "polarity": s.polarity,
+            "confidence": s.confidence,
+        }
         for i, s in zip(items, scores, strict=True)
     ]
 
@@ -87,9 +101,21 @@ def _targets(scorer: Scorer, items: list[dict[str, Any]]) -> list[dict[str, Any]
     for i in items:
         names = [str(n) for n in i["targets"]]
         scores = scorer.targets(str(i["text"]), names)
-        out.append({"id": i.get("id"), "targets": [
-            {"name": t.name, "score": t.score, "label": t.label, "polarity": t.polarity,
-             "confidence": t.confidence} for t in scores]})  # fmt: skip
+        out.append(
+            {
+                "id": i.get("id"),
+                "targets": [
+                    {
+                        "name": t.name,
+                        "score": t.score,
+                        "label": t.label,
+                        "polarity": t.polarity,
+                        "confidence": t.confidence,
+                    }
+                    for t in scores
+                ],
+            }
+        )
     return out
 
 
@@ -100,8 +126,16 @@ def _events(scorer: Scorer, items: list[dict[str, Any]]) -> list[dict[str, Any]]
         for e in scorer.events(str(i["text"])):
             d = event_dict(e)
             attrs = d.pop("attributes")
-            events.append({"type": d["type"], "symbol": d["symbol"], "entity": d["entity"], **attrs,  # type: ignore[dict-item]
-                           "evidence": d["evidence"], "confidence": d["confidence"]})  # fmt: skip
+            events.append(
+                {
+                    "type": d["type"],
+                    "symbol": d["symbol"],
+                    "entity": d["entity"],
+                    **attrs,  # type: ignore[dict-item]
+                    "evidence": d["evidence"],
+                    "confidence": d["confidence"],
+                }
+            )
         out.append({"id": i.get("id"), "events": events})
     return out
 
@@ -111,7 +145,9 @@ def _analyze(scorer: Scorer, items: list[dict[str, Any]]) -> list[dict[str, Any]
         ArticleText(str(i.get("title") or ""), str(i.get("body") or ""), tuple(i.get("tickers") or ()))
         for i in items
     ]
-    return [{"id": i.get("id"), **a.to_dict()} for i, a in zip(items, scorer.analyze_many(articles), strict=True)]
+    return [
+        {"id": i.get("id"), **a.to_dict()} for i, a in zip(items, scorer.analyze_many(articles), strict=True)
+    ]
 
 
 HANDLERS: Final[dict[str, Handler]] = {
@@ -186,7 +222,9 @@ def evaluate(scorer: Scorer, path: Path, fmt: str, label_map: dict[str, str]) ->
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m scoring", description=__doc__)
     parser.add_argument("command", choices=[*HANDLERS, "eval"])
-    parser.add_argument("--tickers", type=Path, help="reference table (JSON list); default seeds/tickers.json")
+    parser.add_argument(
+        "--tickers", type=Path, help="reference table (JSON list); default seeds/tickers.json"
+    )
     parser.add_argument("--data", type=Path, help="eval: labelled file")
     parser.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     parser.add_argument("--label-map", default="", help='eval: e.g. "0=negative,1=positive,2=neutral"')

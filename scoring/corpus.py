@@ -93,8 +93,18 @@ def sentfin_targets(split: Split) -> list[Example]:
 
 
 _COMPANIES: Final = (
-    "Norwell Systems", "Baxley Foods", "Quarry Robotics", "Hestia Power", "Orlan Pharma", "Tidewater Labs",
-    "Kestrel Air", "Mirabel Retail", "Corvid Networks", "Palisade Mining", "Ardent Bank", "Velo Motors",
+    "Norwell Systems",
+    "Baxley Foods",
+    "Quarry Robotics",
+    "Hestia Power",
+    "Orlan Pharma",
+    "Tidewater Labs",
+    "Kestrel Air",
+    "Mirabel Retail",
+    "Corvid Networks",
+    "Palisade Mining",
+    "Ardent Bank",
+    "Velo Motors",
 )
 _UP_VERBS: Final = ("rose", "climbed", "jumped", "increased", "grew", "surged", "improved")
 _DOWN_VERBS: Final = ("fell", "dropped", "declined", "slumped", "decreased", "slid", "tumbled")

@@ -13,11 +13,16 @@ from scoring.amounts import Amount, find_amounts
 # Longest first so "adjusted EPS" wins over "EPS".
 _METRICS: Final[tuple[tuple[str, str], ...]] = (
     (r"adjusted (?:earnings|profit) per share|adjusted EPS|adj\.? EPS|non-GAAP EPS|core EPS", "adjusted_eps"),
-    (r"(?:diluted )?earnings per share|(?:diluted )?EPS|per-share (?:earnings|profit)", "eps"),
+    (
+        r"(?:diluted )?earnings per share|(?:diluted )?EPS|per-share (?:earnings|profit)|"
+        r"(?:profit|loss|earnings) of [$\d.]+(?: cents?)? (?:a|per) share",
+        "eps",
+    ),
     (r"free[- ]cash[- ]flows?|FCF", "free_cash_flow"),
     (r"adjusted EBITDA|EBITDA", "ebitda"),
     (r"operating (?:income|profit)", "operating_income"),
     (r"net (?:income|profit|earnings)|(?:quarterly |annual )?profit|net loss", "net_income"),
+    (r"(?:quarterly |annual )?earnings", "eps"),
     (r"gross margins?", "gross_margin"),
     (r"(?:total |net |quarterly |annual )?(?:revenues?|sales|turnover)", "revenue"),
 )
@@ -27,18 +32,35 @@ _EXPECTED: Final = re.compile(
     r"analysts'? (?:view|estimate|forecast)s?|Street|LSEG|FactSet|Zacks|polled)\b",
     re.I,
 )
-_VERSUS: Final = re.compile(r"\b(?:versus|vs\.?|compared (?:with|to)|against|above|below|topping|beating)\b", re.I)
-_BEAT: Final = re.compile(r"\b(?:beat|beats|beating|topped|tops|topping|exceeded|exceeds|surpassed|above)\b", re.I)
-_MISS: Final = re.compile(r"\b(?:missed|misses|missing|fell short|below|short of|trailed|lagged)\b", re.I)
+_VERSUS: Final = re.compile(
+    r"\b(?:versus|vs\.?|compared (?:with|to)|against|above|below|topping|beating)\b", re.I
+)
+_BEAT: Final = re.compile(
+    r"\b(?:beat|beats|beating|topped|tops|topping|exceeded|exceeds|surpassed|above|narrower than)\b", re.I
+)
+_MISS: Final = re.compile(
+    r"\b(?:missed|misses|missing|fell short|below|short of|trailed|lagged|wider than)\b", re.I
+)
 _INLINE: Final = re.compile(r"\b(?:in line|in-line|matched|matching|met)\b", re.I)
 _NEGATED_BEAT: Final = re.compile(
     r"\b(?:did not|didn't|failed to|could not|couldn't|not) (?:beat|top|exceed|surpass|meet)\b", re.I
 )
-_GUIDANCE: Final = re.compile(r"\b(?:guidance|outlook|forecasts?|projections?|targets?|guided|guides)\b", re.I)
+_GUIDANCE: Final = re.compile(
+    r"\b(?:guidance|outlook|forecasts?|projections?|(?<!price )targets?|guided|guides)\b", re.I
+)
 _DIRECTIONS: Final[tuple[tuple[str, str], ...]] = (
-    (r"rais(?:ed|es|ing)|lift(?:ed|s|ing)|boost(?:ed|s|ing)|increas(?:ed|es|ing)|upped|hik(?:ed|es)", "raised"),
-    (r"lower(?:ed|s|ing)|cut(?:s|ting)?|reduc(?:ed|es|ing)|slash(?:ed|es)|trim(?:med|s)|downgrad(?:ed|es)", "lowered"),
-    (r"reaffirm(?:ed|s)?|reiterat(?:ed|es)|maintain(?:ed|s)|confirm(?:ed|s)|affirm(?:ed|s)|kept|stood by", "reaffirmed"),
+    (
+        r"rais(?:ed|es|ing)|lift(?:ed|s|ing)|boost(?:ed|s|ing)|increas(?:ed|es|ing)|upped|hik(?:ed|es)",
+        "raised",
+    ),
+    (
+        r"lower(?:ed|s|ing)|cut(?:s|ting)?|reduc(?:ed|es|ing)|slash(?:ed|es)|trim(?:med|s)|downgrad(?:ed|es)",
+        "lowered",
+    ),
+    (
+        r"reaffirm(?:ed|s)?|reiterat(?:ed|es)|maintain(?:ed|s)|confirm(?:ed|s)|affirm(?:ed|s)|kept|stood by",
+        "reaffirmed",
+    ),
     (r"initiat(?:ed|es)|introduc(?:ed|es)|issu(?:ed|es)|provid(?:ed|es)|gave|set", "initiated"),
 )
 DIRECTION: Final = re.compile(
@@ -96,7 +118,7 @@ def _clauses(sentence: str) -> list[tuple[int, int, str]]:
 
 
 def _number(value: float) -> int | float:
-    return int(round(value)) if abs(value) >= 1000 else round(value, 4)
+    return round(value) if abs(value) >= 1000 else round(value, 4)
 
 
 def _direction(text: str) -> tuple[str, re.Match[str]] | None:
@@ -121,12 +143,22 @@ def find(sentence: str) -> list[Finding]:
         if _GUIDANCE.search(window[:60]) or (_GUIDANCE.search(lead) and not find_amounts(lead)):
             finding = _guidance(sentence, lead, window, start, end, metric)
         else:
-            finding = _earnings(sentence, window, start, end, metric)
+            finding = _earnings(sentence, lead, window, start, end, metric)
         if finding is not None:
             out.append(finding)
-    if not clauses and _GUIDANCE.search(sentence):
-        finding = _guidance(sentence, "", sentence, 0, len(sentence), None)
-        if finding is not None and (finding.attributes.get("low") is not None or finding.confidence > 0.6):
+    guide = _GUIDANCE.search(sentence)
+    if guide is not None and not any(f.type == "guidance" for f in out):
+        # Guidance without a metric of its own ("..., and raised its full-year outlook").
+        begin = _clause_start(sentence, guide.start())
+        finding = _guidance(
+            sentence,
+            sentence[begin : guide.start()],
+            sentence[guide.start() :],
+            guide.start(),
+            len(sentence),
+            None,
+        )
+        if finding is not None:
             out.append(finding)
     return out
 
@@ -137,17 +169,25 @@ def _clause_start(sentence: str, at: int) -> int:
     return cut + 1 if cut >= 0 else 0
 
 
-def _earnings(sentence: str, window: str, start: int, end: int, metric: str) -> Finding | None:
+def _earnings(sentence: str, lead: str, window: str, start: int, end: int, metric: str) -> Finding | None:
     amounts = [a for a in find_amounts(window) if a.kind == "money"]
+    if re.search(r"\bloss of\b", window, re.I):
+        # "a loss of 12 cents a share": the amount is a loss.
+        amounts = [Amount(-abs(a.value), a.kind, a.currency, a.start, a.end) for a in amounts]
+    if re.search(r"\b(?:a|per) share\b|\bcents?\b", window, re.I) and metric == "net_income":
+        metric = "eps"
     result: str | None = None
-    expected_at = _EXPECTED.search(window)
-    if _NEGATED_BEAT.search(window):
+    context = lead + " " + window
+    expected_at = _EXPECTED.search(context)
+    if _GUIDANCE.search(window[:40]):
+        return None
+    if _NEGATED_BEAT.search(context):
         result = "miss"
-    elif _INLINE.search(window) and expected_at:
+    elif _INLINE.search(context) and expected_at:
         result = "inline"
-    elif _BEAT.search(window) and (expected_at or amounts):
+    elif _BEAT.search(context) and (expected_at or amounts):
         result = "beat"
-    elif _MISS.search(window) and (expected_at or amounts):
+    elif _MISS.search(context) and (expected_at or amounts):
         result = "miss"
     if not amounts and result is None:
         return None
@@ -155,11 +195,11 @@ def _earnings(sentence: str, window: str, start: int, end: int, metric: str) -> 
         return None
     actual, expected = _actual_expected(window, amounts)
     attrs: dict[str, str | int | float | bool | None] = {
-        "period": period_of(sentence[: end]) ,
+        "period": period_of(sentence[:end]),
         "metric": metric,
         "actual": _number(actual.value) if actual else None,
         "expected": _number(expected.value) if expected else None,
-        "currency": (actual or expected).currency if (actual or expected) else None,
+        "currency": actual.currency if actual else expected.currency if expected else None,
     }
     if actual and expected and expected.value != 0:
         surprise = (actual.value - expected.value) / abs(expected.value) * 100
@@ -218,6 +258,10 @@ def _guidance(
         nxt = [a for a in amounts if a.start > to.start()]
         previous = prev[0].value if prev else None
         amounts = nxt or amounts
+    elif frm and to:
+        prev = [a for a in amounts if a.start > frm.start()]
+        previous = prev[0].value if prev else None
+        amounts = [a for a in amounts if a.end <= frm.start()] or amounts
     if amounts:
         low = amounts[0].value
         currency = amounts[0].currency

@@ -21,30 +21,203 @@ from scoring.text import Span, words
 MentionKind = Literal["name", "weak", "cashtag", "exchange", "symbol", "org", "coref"]
 
 _LEGAL_SUFFIXES: Final = frozenset(
-    "inc inc. incorporated corp corp. corporation co co. company ltd ltd. limited plc llc lp n.v. nv s.a. sa "
-    "ag se the class a b c ordinary shares common stock adr ads".split()
+    [
+        "inc",
+        "inc.",
+        "incorporated",
+        "corp",
+        "corp.",
+        "corporation",
+        "co",
+        "co.",
+        "company",
+        "ltd",
+        "ltd.",
+        "limited",
+        "plc",
+        "llc",
+        "lp",
+        "n.v.",
+        "nv",
+        "s.a.",
+        "sa",
+        "ag",
+        "se",
+        "the",
+        "class",
+        "a",
+        "b",
+        "c",
+        "ordinary",
+        "shares",
+        "common",
+        "stock",
+        "adr",
+        "ads",
+    ]
 )
 _GENERIC_TAILS: Final = frozenset(
-    "technologies technology holdings holding group systems industries international enterprises "
-    "brands communications solutions services networks laboratories labs pharmaceuticals".split()
+    [
+        "technologies",
+        "technology",
+        "holdings",
+        "holding",
+        "group",
+        "systems",
+        "industries",
+        "international",
+        "enterprises",
+        "brands",
+        "communications",
+        "solutions",
+        "services",
+        "networks",
+        "laboratories",
+        "labs",
+        "pharmaceuticals",
+    ]
 )
 _COMPANY_CUES: Final = frozenset(
-    "inc corp co ltd plc shares stock said says reported reports posted announced agreed beat beats missed "
-    "misses raised raises cut cuts lowered lifted unveiled unveils launched launches plans expects "
-    "shareholders investors ceo cfo chief executive will would has had is was sales revenue earnings "
-    "profit results stock's".split()
+    [
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "plc",
+        "shares",
+        "stock",
+        "said",
+        "says",
+        "reported",
+        "reports",
+        "posted",
+        "announced",
+        "agreed",
+        "beat",
+        "beats",
+        "missed",
+        "misses",
+        "raised",
+        "raises",
+        "cut",
+        "cuts",
+        "lowered",
+        "lifted",
+        "unveiled",
+        "unveils",
+        "launched",
+        "launches",
+        "plans",
+        "expects",
+        "shareholders",
+        "investors",
+        "ceo",
+        "cfo",
+        "chief",
+        "executive",
+        "will",
+        "would",
+        "has",
+        "had",
+        "is",
+        "was",
+        "sales",
+        "revenue",
+        "earnings",
+        "profit",
+        "results",
+        "stock's",
+    ]
 )
-_ORG_SUFFIXES: Final = frozenset("inc corp corporation ltd llc plc group holdings co technologies labs".split())
+_ORG_SUFFIXES: Final = frozenset(
+    ["inc", "corp", "corporation", "ltd", "llc", "plc", "group", "holdings", "co", "technologies", "labs"]
+)
 # Words before a capitalised name that say it is an organisation ("startup Alkira", "acquire Zendo").
 _ORG_LEADS: Final = frozenset(
-    "startup start-up company firm rival maker provider developer buy buying bought acquire acquiring "
-    "acquired acquisition takeover merge merging unit subsidiary partner lender insurer retailer "
-    "carrier bank fund vendor supplier competitor peer".split()
+    [
+        "startup",
+        "start-up",
+        "company",
+        "firm",
+        "rival",
+        "maker",
+        "provider",
+        "developer",
+        "buy",
+        "buying",
+        "bought",
+        "acquire",
+        "acquiring",
+        "acquired",
+        "acquisition",
+        "takeover",
+        "merge",
+        "merging",
+        "unit",
+        "subsidiary",
+        "partner",
+        "lender",
+        "insurer",
+        "retailer",
+        "carrier",
+        "bank",
+        "fund",
+        "vendor",
+        "supplier",
+        "competitor",
+        "peer",
+    ]
 )
 _NOT_ORGS: Final = frozenset(
-    "i a an the q1 q2 q3 q4 h1 h2 fy ai ceo cfo coo eps ebitda gaap us u.s u.k eu uk usd fed sec ipo etf "
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
-    "august september october november december".split()
+    [
+        "i",
+        "a",
+        "an",
+        "the",
+        "q1",
+        "q2",
+        "q3",
+        "q4",
+        "h1",
+        "h2",
+        "fy",
+        "ai",
+        "ceo",
+        "cfo",
+        "coo",
+        "eps",
+        "ebitda",
+        "gaap",
+        "us",
+        "u.s",
+        "u.k",
+        "eu",
+        "uk",
+        "usd",
+        "fed",
+        "sec",
+        "ipo",
+        "etf",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
 )
 _ANAPHORS: Final = re.compile(
     r"\b(?:[Tt]he (?:company|firm|group|carrier|bank|lender|insurer|retailer|automaker|chipmaker|"
@@ -124,11 +297,15 @@ def find_mentions(index: AliasIndex, text: str, section: Literal["title", "body"
     """Mentions in one section, left to right, without overlaps; weak ones still unconfirmed."""
     found: list[Mention] = []
     taken: set[int] = set()
-    for pattern, kind in ((_EXCHANGE_TAG, "exchange"), (_CASHTAG, "cashtag")):
+    tags: tuple[tuple[re.Pattern[str], MentionKind], ...] = (
+        (_EXCHANGE_TAG, "exchange"),
+        (_CASHTAG, "cashtag"),
+    )
+    for pattern, tag_kind in tags:
         for m in pattern.finditer(text):
             symbol = m.group(1).upper()
             if symbol in index.by_symbol and not taken.intersection(range(m.start(), m.end())):
-                found.append(Mention(symbol, symbol, kind, section, m.start(), m.end()))  # type: ignore[arg-type]
+                found.append(Mention(symbol, symbol, tag_kind, section, m.start(), m.end()))
                 taken.update(range(m.start(), m.end()))
     toks = [t for t in words(text) if t.start not in taken]
     dictionary = common_words()
@@ -182,7 +359,7 @@ def confirm_weak(mentions: list[Mention], texts: dict[str, str]) -> list[Mention
 def find_orgs(text: str, section: Literal["title", "body"], linked: list[Mention]) -> list[Mention]:
     """Organisations outside the ticker table: capitalised names after an organisation word or before
     a legal suffix ("startup Alkira", "Zendo Inc")."""
-    covered = set()
+    covered: set[int] = set()
     for m in linked:
         covered.update(range(m.start, m.end))
     toks = words(text)
@@ -205,9 +382,9 @@ def find_orgs(text: str, section: Literal["title", "body"], linked: list[Mention
         prev = toks[i - 1].text.lower() if i > 0 else ""
         tail = toks[j].text.lower().rstrip(".")
         name_toks = toks[i : j + 1]
-        if tail in _ORG_SUFFIXES and j > i:
-            out.append(Mention(None, text[tok.start : toks[j].end], "org", section, tok.start, toks[j].end))
-        elif prev in _ORG_LEADS and not (len(name_toks) == 1 and tok.text.lower() in dictionary):
+        if (tail in _ORG_SUFFIXES and j > i) or (
+            prev in _ORG_LEADS and not (len(name_toks) == 1 and tok.text.lower() in dictionary)
+        ):
             out.append(Mention(None, text[tok.start : toks[j].end], "org", section, tok.start, toks[j].end))
         i = j + 1
     return out
@@ -220,9 +397,11 @@ def resolve_known_orgs(mentions: list[Mention], texts: dict[str, str]) -> list[M
     covered = {(m.section, i) for m in mentions for i in range(m.start, m.end)}
     for name in names:
         for section, text in texts.items():
-            for m in re.finditer(rf"(?<![\w$]){re.escape(name)}(?![\w])", text):
-                if (section, m.start()) not in covered:
-                    extra.append(Mention(None, name, "org", section, m.start(), m.end()))  # type: ignore[arg-type]
+            extra.extend(
+                Mention(None, name, "org", section, m.start(), m.end())  # type: ignore[arg-type]
+                for m in re.finditer(rf"(?<![\w$]){re.escape(name)}(?![\w])", text)
+                if (section, m.start()) not in covered
+            )
     return sorted(mentions + extra, key=lambda m: (m.section != "title", m.start))
 
 

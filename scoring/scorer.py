@@ -99,16 +99,17 @@ class Scorer:
     def _prepare(self, article: ArticleText) -> _Prepared:
         texts: dict[str, str] = {"title": article.title, "body": article.body}
         mentions: list[Mention] = []
-        for section in ("title", "body"):
-            mentions += linking.find_mentions(self._index, texts[section], section)  # type: ignore[arg-type]
+        sections: tuple[Section, Section] = ("title", "body")
+        for section in sections:
+            mentions += linking.find_mentions(self._index, texts[section], section)
         mentions = linking.confirm_weak(mentions, texts)
         orgs: list[Mention] = []
-        for section in ("title", "body"):
-            orgs += linking.find_orgs(texts[section], section, mentions)  # type: ignore[arg-type]
+        for section in sections:
+            orgs += linking.find_orgs(texts[section], section, mentions)
         mentions = linking.resolve_known_orgs(mentions + orgs, texts)
         sentences = [
-            _Sentence(section, i, span.start, span.end, span.text)  # type: ignore[arg-type]
-            for section in ("title", "body")
+            _Sentence(section, i, span.start, span.end, span.text)
+            for section in sections
             for i, span in enumerate(split_sentences(texts[section]))
         ]
         by_section: dict[str, list[Mention]] = defaultdict(list)
@@ -216,18 +217,18 @@ class Scorer:
         out: list[Event] = []
         last: Party | None = None
         for s in p.sentences:
-            parties = [
-                Party(self._name(m), m.symbol, m.start - s.start, m.end - s.start) for m in s.mentions
-            ]
+            parties = [Party(self._name(m), m.symbol, m.start - s.start, m.end - s.start) for m in s.mentions]
             subject = next((x for x in parties if x.symbol), None)
             if subject is None and s.coref and last is not None:
-                subject = last
+                subject = Party(last.name, last.symbol, -1, -1)  # named in an earlier sentence
             if subject is None and parties:
                 subject = parties[0]
             for found in find_events(Context(s.text, parties, subject)):
                 evidence = Highlight(s.text, s.section, s.start, s.end, s.score)
                 out.append(
-                    Event(found.type, found.symbol, found.entity, found.attributes, evidence, found.confidence)
+                    Event(
+                        found.type, found.symbol, found.entity, found.attributes, evidence, found.confidence
+                    )
                 )
             named = next((x for x in parties if x.symbol), None)
             if named is not None:

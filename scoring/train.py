@@ -112,8 +112,9 @@ def _train(args: argparse.Namespace) -> None:
         if any(seconds):
             # Pairs and singles in one batch: encode separately, then pad to a common length.
             parts = [
-                tokenizer(f, s, truncation=True, max_length=MAX_TOKENS) if s else
-                tokenizer(f, truncation=True, max_length=MAX_TOKENS)
+                tokenizer(f, s, truncation=True, max_length=MAX_TOKENS)
+                if s
+                else tokenizer(f, truncation=True, max_length=MAX_TOKENS)
                 for f, s in zip(firsts, seconds, strict=True)
             ]
             return tokenizer.pad(parts, return_tensors="pt")
@@ -149,7 +150,7 @@ def _train(args: argparse.Namespace) -> None:
 
 def _export(model: Any, tokenizer: Any, args: argparse.Namespace) -> None:
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic  # type: ignore[import-not-found]
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     sample = tokenizer(["Lumen raised its outlook", "a"], padding=True, return_tensors="pt")
     axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
@@ -166,7 +167,9 @@ def _export(model: Any, tokenizer: Any, args: argparse.Namespace) -> None:
             dynamo=False,
         )
         quantize_dynamic(
-            str(fp32), str(ARTIFACTS / "model.onnx"), weight_type=QuantType.QInt8,
+            str(fp32),
+            str(ARTIFACTS / "model.onnx"),
+            weight_type=QuantType.QInt8,
             extra_options={"DefaultTensorType": 1},
         )
     tokenizer.backend_tokenizer.save(str(ARTIFACTS / "tokenizer.json"))
@@ -174,7 +177,7 @@ def _export(model: Any, tokenizer: Any, args: argparse.Namespace) -> None:
         "version": args.version,
         "labels": list(LABELS),
         "max_tokens": MAX_TOKENS,
-        "base": "sentence-transformers/all-MiniLM-L6-v2 (first %d layers)" % args.layers,
+        "base": f"sentence-transformers/all-MiniLM-L6-v2 (first {args.layers} layers)",
         "layers": args.layers,
         "epochs": args.epochs,
         "lr": args.lr,

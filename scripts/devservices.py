@@ -394,11 +394,16 @@ def resolve(*, force_embedded: bool = False) -> Services:
 def stop() -> list[str]:
     base = data_dir()
     stopped: list[str] = []
+    errors: list[str] = []
     with _lock(base):
-        if _stop_embedded_postgres(base):
-            stopped.append("postgres")
-        if _stop_embedded_redis(base):
-            stopped.append("redis")
+        for name, stop_one in (("postgres", _stop_embedded_postgres), ("redis", _stop_embedded_redis)):
+            try:  # one failing must not leave the other running
+                if stop_one(base):
+                    stopped.append(name)
+            except (DevServicesError, OSError, subprocess.SubprocessError) as exc:
+                errors.append(f"{name}: {exc}")
+    if errors:
+        raise DevServicesError("; ".join(errors) + f" (stopped: {', '.join(stopped) or 'nothing'})")
     return stopped
 
 

@@ -51,23 +51,27 @@ class ReadsCache:
             return Miss(key=None)
         return await self.responses.get(digest, depends_on=depends_on)
 
-    async def put(self, miss: Miss, body: bytes) -> Entry:
-        """Store ``body`` where the miss said (if anywhere) and return it with its ETag."""
-        entry = Entry.of(body)
+    async def put(self, miss: Miss, body: bytes, headers: tuple[tuple[str, str], ...] = ()) -> Entry:
+        """Store the response where the miss said (if anywhere) and return it with its ETag."""
+        entry = Entry.of(body, headers)
         if self.responses is not None:
             await self.responses.put(miss, entry)
         return entry
 
-    async def get_operation(self, sha256: str) -> str | None:
-        """A registered document; ``RegistryUnavailable`` when the registry cannot be asked."""
-        if self.operations is None:
-            raise RegistryUnavailable("no Redis configured")
-        return await self.operations.get(sha256)
+    async def get_operation(self, sha256: str, *, trusted_only: bool) -> str | None:
+        """A registered document; ``RegistryUnavailable`` when the registry cannot be asked.
 
-    async def register_operation(self, document: str) -> str:
+        ``trusted_only`` skips documents clients registered themselves (automatic persisted queries).
+        """
         if self.operations is None:
             raise RegistryUnavailable("no Redis configured")
-        return await self.operations.register(document)
+        return await self.operations.get(sha256, trusted_only=trusted_only)
+
+    async def register_operation(self, document: str, *, trusted: bool) -> str:
+        """Register a document; ``trusted`` ones (deploy-time allow-list) serve registered-only keys."""
+        if self.operations is None:
+            raise RegistryUnavailable("no Redis configured")
+        return await self.operations.register(document, trusted=trusted)
 
 
 def reads_cache(deps: Deps) -> ReadsCache:

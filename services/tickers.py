@@ -38,6 +38,11 @@ def _encode(symbol: str) -> str:
     return base64.urlsafe_b64encode(f"s1:{symbol}".encode()).decode().rstrip("=")
 
 
+def ticker_cursor(symbol: str) -> str:
+    """The cursor of one ticker in a page, for per-edge cursors of a connection."""
+    return _encode(symbol)
+
+
 def _decode(cursor: str) -> str:
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()

@@ -15,6 +15,7 @@ from core.settings import Settings
 from db.migrate import migrate
 from db.pool import create_pool
 from services.deps import Deps
+from services.keys import SCOPES, create_key
 
 SERVER_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -102,3 +103,17 @@ async def conn(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture
 def deps(settings: Settings, pool: asyncpg.Pool) -> Deps:
     return Deps(settings=settings, pool=pool)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def api_key(settings: Settings, pool: asyncpg.Pool) -> str:
+    """A key with every scope and a limit no test reaches, for tests that call the API (issue 6)."""
+    issued = await create_key(
+        Deps(settings=settings, pool=pool), name="tests: all scopes", scopes=SCOPES, rate_per_min=1_000_000
+    )
+    return issued.secret
+
+
+@pytest.fixture(scope="session")
+def auth_headers(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}

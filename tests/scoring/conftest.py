@@ -14,16 +14,26 @@ from scoring import Scorer, load_scorer
 ROOT = Path(__file__).resolve().parents[2]
 SEED_ARTICLE = ROOT.parent / "shared" / "seed-article.txt"
 LUMN = TickerRef(
-    "LUMN", "Lumen Technologies Inc", ("Lumen Technologies", "Lumen", "CenturyLink"), "NYSE",
-    "Communication Services", "Telecommunications",
-)  # fmt: skip
+    "LUMN",
+    "Lumen Technologies Inc",
+    ("Lumen Technologies", "Lumen", "CenturyLink"),
+    "NYSE",
+    "Communication Services",
+    "Telecommunications",
+)
 
 
 def _from_seeds(path: Path) -> list[TickerRef]:
     rows = json.loads(path.read_text(encoding="utf-8"))
     return [
-        TickerRef(r["symbol"], r["name"], tuple(r.get("aliases") or ()), r.get("exchange"), r.get("sector"),
-                  r.get("industry"))  # fmt: skip
+        TickerRef(
+            r["symbol"],
+            r["name"],
+            tuple(r.get("aliases") or ()),
+            r.get("exchange"),
+            r.get("sector"),
+            r.get("industry"),
+        )
         for r in rows
     ]
 

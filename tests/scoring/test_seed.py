@@ -79,7 +79,9 @@ def test_events_exact(analysis: Analysis) -> None:
     assert eps.attributes["result"] == "miss"
     (guidance,) = _only(analysis.events, "guidance")
     assert guidance.symbol == "LUMN"
-    assert {k: guidance.attributes[k] for k in ("metric", "period", "low", "high", "direction", "currency")} == {
+    assert {
+        k: guidance.attributes[k] for k in ("metric", "period", "low", "high", "direction", "currency")
+    } == {
         "metric": "free_cash_flow",
         "period": "FY",
         "low": 1_900_000_000,

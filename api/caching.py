@@ -1,0 +1,511 @@
+"""HTTP read-through caching: REST GETs with ETag / 304 / Cache-Control, GraphQL queries by operation.
+
+Both sit below authentication and rate limits (a hit is still an authenticated, counted request) and
+above the router. A hit sends stored bytes: no parsing, validation, execution or rendering. The key is
+sha256 of (normalised operation or path + sorted query, canonical variables, caller visibility); what
+a response depends on (one article, or any list) picks the generation counters of
+``services.reads_cache``, so an acknowledged write makes every affected entry unreachable at once.
+
+The GraphQL front also does what must happen before strawberry sees a request: batching refused,
+persisted operations resolved (APQ-style ``extensions.persistedQuery.sha256Hash``; keys flagged
+"registered documents only" may run nothing else), tokens counted, and the limits of ``schema.limits``
+checked with the request's variables.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode
+
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    StringValueNode,
+    VariableNode,
+    parse,
+    print_ast,
+)
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api._graphql_ops import inspect_graphql
+from api._request_body import buffer_body
+from api.auth import api_key_of
+from core.errors import PayloadTooLarge
+from core.settings import Settings
+from schema.limits import TOO_MANY_TOKENS, Limits, check_document, limits_for
+from services.deps import Deps
+from services.keys import require_scope
+from services.reads_cache import (
+    LIST_DEPENDENCIES,
+    Entry,
+    ReadsCache,
+    RegistryUnavailable,
+    article_dependencies,
+    document_hash,
+    reads_cache,
+    request_digest,
+)
+
+log = logging.getLogger("api.caching")
+
+GRAPHQL_PATH: Final = "/graphql"
+REGISTERED_ONLY: Final = "tickertone.registered_only"
+# Data changes with every write: caches may keep a copy but must revalidate (cheap with ETag -> 304).
+DATA_CACHE_CONTROL: Final = "private, no-cache"
+STATIC_CACHE_CONTROL: Final = "public, max-age=3600"
+_STATIC_PATHS: Final = frozenset({"/v1/meta/sentiment-scale"})
+_ARTICLE_PATH = re.compile(r"^/v1/articles/(\d{1,18})$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Response headers worth replaying from a stored REST entry (pagination links, content type).
+_KEPT_HEADERS: Final = frozenset({"content-type", "link"})
+_MAX_CACHED_BODY: Final = 2_000_000
+
+
+def require_registered_documents(scope: Scope) -> None:
+    """Hook for authentication: this request may only run registered (trusted) GraphQL documents."""
+    scope[REGISTERED_ONLY] = True
+
+
+def registered_only(scope: Scope) -> bool:
+    key = api_key_of(scope.get("state", {}))
+    return bool(scope.get(REGISTERED_ONLY)) or (key is not None and key.persisted_only)
+
+
+def visibility_of(scope: Scope) -> str:
+    """What the caller may see; responses are shared only between callers with the same value."""
+    key = api_key_of(scope.get("state", {}))
+    return "anonymous" if key is None else "scopes:" + ",".join(sorted(key.scopes))
+
+
+def _deps(scope: Scope) -> Deps | None:
+    state = scope.get("state")
+    deps = state.get("deps") if isinstance(state, Mapping) else None
+    return deps if isinstance(deps, Deps) else None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+@dataclass(slots=True)
+class _Captured:
+    status: int = 0
+    headers: list[tuple[bytes, bytes]] | None = None
+    body: bytes = b""
+
+
+async def _run_captured(app: ASGIApp, scope: Scope, receive: Receive) -> _Captured:
+    captured = _Captured()
+    chunks: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            captured.status = message["status"]
+            captured.headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, capture)
+    captured.body = b"".join(chunks)
+    return captured
+
+
+async def _send(
+    send: Send, status: int, body: bytes, headers: Sequence[tuple[str, str]], *, head: bool = False
+) -> None:
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    raw.append((b"content-length", str(0 if status == 304 else len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": b"" if status == 304 or head else body})
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if if_none_match is None:
+        return False
+    candidates = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+# --------------------------------------------------------------------------------------------- REST
+
+
+def rest_dependencies(path: str) -> tuple[str, ...]:
+    match = _ARTICLE_PATH.match(path)
+    if match is not None:
+        return article_dependencies([int(match.group(1))])
+    if path in _STATIC_PATHS:
+        return ()
+    return LIST_DEPENDENCIES
+
+
+def _normalised_query(query_string: bytes) -> str:
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    # Stable by name only: repeated parameters keep their order.
+    return urlencode(sorted(pairs, key=lambda p: p[0]))
+
+
+class RestCacheMiddleware:
+    """Read-through for ``GET /v1/...`` plus ``ETag``/``If-None-Match`` -> 304 and ``Cache-Control``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        deps = _deps(scope)
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or not scope["path"].startswith("/v1/")
+            or deps is None
+        ):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        cache = reads_cache(deps)
+        head = scope["method"] == "HEAD"
+        cache_control = STATIC_CACHE_CONTROL if path in _STATIC_PATHS else DATA_CACHE_CONTROL
+        if_none_match = Headers(scope=scope).get("if-none-match")
+        digest = request_digest(
+            "rest", path, _normalised_query(scope.get("query_string", b"")), visibility_of(scope)
+        )
+        found = await cache.get(digest, depends_on=rest_dependencies(path))
+        if isinstance(found, Entry):
+            await self._answer(send, found, if_none_match, cache_control, hit=True, head=head)
+            return
+        captured = await _run_captured(self.app, scope, receive)
+        headers = captured.headers or []
+        if captured.status != 200 or len(captured.body) > _MAX_CACHED_BODY:
+            await send({"type": "http.response.start", "status": captured.status, "headers": headers})
+            await send({"type": "http.response.body", "body": captured.body})
+            return
+        kept = tuple(
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in headers
+            if k.decode("latin-1").lower() in _KEPT_HEADERS
+        )
+        entry = await cache.put(found, captured.body, kept)
+        await self._answer(send, entry, if_none_match, cache_control, hit=False, head=head)
+
+    @staticmethod
+    async def _answer(
+        send: Send, entry: Entry, if_none_match: str | None, cache_control: str, *, hit: bool, head: bool
+    ) -> None:
+        headers = [
+            *entry.headers,
+            ("etag", entry.etag),
+            ("cache-control", cache_control),
+            ("x-cache", "hit" if hit else "miss"),
+        ]
+        status = 304 if _etag_matches(if_none_match, entry.etag) else 200
+        if status == 304:
+            headers = [h for h in headers if h[0].lower() != "content-type"]
+        await _send(send, status, entry.body, headers, head=head)
+
+
+# ------------------------------------------------------------------------------------------ GraphQL
+
+
+class GraphQLRejection(Exception):
+    def __init__(self, message: str, code: str, *, status: int = 200, **extensions: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.extensions: dict[str, object] = {"code": code, **extensions}
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    digest: str
+    node: DocumentNode
+
+
+class _Documents:
+    """Parsed documents by exact text (an LRU): a repeated query is parsed and printed once."""
+
+    def __init__(self, *, max_tokens: int, size: int = 1024) -> None:
+        self.max_tokens = max_tokens
+        self.size = size
+        self._items: OrderedDict[str, _Document] = OrderedDict()
+
+    def get(self, text: str) -> _Document:
+        found = self._items.get(text)
+        if found is not None:
+            self._items.move_to_end(text)
+            return found
+        try:
+            node = parse(text, no_location=True, max_tokens=self.max_tokens)
+        except GraphQLError as exc:
+            if "tokens" in exc.message:
+                raise GraphQLRejection(
+                    f"the document has more than {self.max_tokens} tokens", TOO_MANY_TOKENS
+                ) from exc
+            raise GraphQLRejection(exc.message, "syntax_error") from exc
+        # Printing the parsed document normalises whitespace, commas and comments, never literals.
+        made = _Document(digest=request_digest(print_ast(node)), node=node)
+        self._items[text] = made
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return made
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        return next((o for o in operations if o.name is not None and o.name.value == name), None)
+    return operations[0] if len(operations) == 1 else None
+
+
+def _has_connection(
+    node: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    seen: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether anything below lists other rows: a field taking ``first``, or ``Ticker.articles``
+    (a connection even with its defaults); unknown fragments count as yes."""
+    for selection in node.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value == "articles" or any(
+                a.name.value == "first" for a in selection.arguments or ()
+            ):
+                return True
+            if selection.selection_set is not None and _has_connection(
+                selection.selection_set, fragments, seen
+            ):
+                return True
+        elif isinstance(selection, InlineFragmentNode):
+            if _has_connection(selection.selection_set, fragments, seen):
+                return True
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None:
+                return True
+            if name not in seen and _has_connection(fragment.selection_set, fragments, seen | {name}):
+                return True
+    return False
+
+
+def graphql_dependencies(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any],
+) -> tuple[str, ...]:
+    """Single-article generations when every root field is ``article(id:)`` with no list below it;
+    otherwise the list generation, which every write bumps."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    ids: list[int] = []
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.name.value != "article":
+            return LIST_DEPENDENCIES
+        value = next((a.value for a in selection.arguments or () if a.name.value == "id"), None)
+        raw: object = None
+        if isinstance(value, StringValueNode | IntValueNode):
+            raw = value.value
+        elif isinstance(value, VariableNode):
+            raw = variables.get(value.name.value)
+        if not isinstance(raw, str | int) or not str(raw).isdigit() or selection.directives:
+            return LIST_DEPENDENCIES
+        if selection.selection_set is not None and _has_connection(selection.selection_set, fragments):
+            return LIST_DEPENDENCIES
+        ids.append(int(raw))
+    return article_dependencies(ids) if ids else LIST_DEPENDENCIES
+
+
+def _json_error(rejection: GraphQLRejection) -> tuple[int, bytes]:
+    body = {"errors": [{"message": rejection.message, "extensions": rejection.extensions}]}
+    return rejection.status, orjson.dumps(body)
+
+
+class GraphQLCacheMiddleware:
+    """The GraphQL front: persisted operations, limits with variables, and the read-through cache."""
+
+    def __init__(self, app: ASGIApp, *, schema: GraphQLSchema, settings: Settings) -> None:
+        self.app = app
+        self.schema = schema
+        self.settings = settings
+        self.limits: Limits = limits_for(settings)
+        self.documents = _Documents(max_tokens=self.limits.max_tokens)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        deps = _deps(scope)
+        if (
+            scope["type"] != "http"
+            or scope["path"] != GRAPHQL_PATH
+            or scope["method"] != "POST"
+            or deps is None
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self._handle(deps, scope, receive, send)
+        except GraphQLRejection as rejection:
+            status, body = _json_error(rejection)
+            await _send(send, status, body, [("content-type", "application/json")])
+
+    async def _handle(self, deps: Deps, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            body, receive = await buffer_body(scope, receive, limit=deps.settings.max_body_bytes)
+        except PayloadTooLarge as exc:
+            raise GraphQLRejection(exc.message, "payload_too_large", status=413) from exc
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            payload = None
+        if isinstance(payload, list):
+            raise GraphQLRejection(
+                "batching is disabled: send one operation per request", "batching_disabled", status=400
+            )
+        if not isinstance(payload, dict):
+            await self.app(scope, receive, send)  # strawberry answers malformed bodies with its own codes
+            return
+        cache = reads_cache(deps)
+        query = await self._query_text(scope, cache, payload)
+        if query is not payload.get("query"):
+            clean = {k: v for k, v in payload.items() if k != "extensions"}
+            clean["query"] = query
+            body = orjson.dumps(clean)
+            scope["tickertone.body"] = body
+            receive = _replay(body, receive)
+            self._require_scopes(scope, body)
+        variables = payload.get("variables") or {}
+        operation_name = payload.get("operationName")
+        if (
+            not isinstance(query, str)
+            or not isinstance(variables, dict)
+            or not (operation_name is None or isinstance(operation_name, str))
+        ):
+            await self.app(scope, receive, send)
+            return
+        document = self.documents.get(query)
+        operation = _operation(document.node, operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY or not cache.enabled:
+            self._check_limits(document.node, variables, operation_name)
+            await self.app(scope, receive, send)
+            return
+        digest = request_digest(
+            document.digest,
+            orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+            operation_name or "",
+            visibility_of(scope),
+        )
+        depends_on = graphql_dependencies(document.node, operation, variables)
+        found = await cache.get(digest, depends_on=depends_on)
+        if isinstance(found, Entry):
+            await _send(send, 200, found.body, [("content-type", "application/json"), ("x-cache", "hit")])
+            return
+        # A cached entry passed these checks when it was built; only misses pay for them.
+        self._check_limits(document.node, variables, operation_name)
+        captured = await _run_captured(self.app, scope, receive)
+        headers = captured.headers or []
+        if (
+            captured.status == 200
+            and b'"errors"' not in captured.body
+            and len(captured.body) <= _MAX_CACHED_BODY
+        ):
+            await cache.put(found, captured.body)
+            headers = [*headers, (b"x-cache", b"miss")]
+        await send({"type": "http.response.start", "status": captured.status, "headers": headers})
+        await send({"type": "http.response.body", "body": captured.body})
+
+    def _check_limits(self, document: DocumentNode, variables: Mapping[str, Any], name: str | None) -> None:
+        errors = check_document(
+            self.schema, document, limits=self.limits, variables=variables, operation_name=name
+        )
+        if errors:
+            first = errors[0]
+            extensions = dict(first.extensions or {})
+            code = str(extensions.pop("code", "invalid_query"))
+            raise GraphQLRejection(first.message, code, **extensions)
+
+    @staticmethod
+    def _require_scopes(scope: Scope, body: bytes) -> None:
+        """Authentication saw only a hash; the resolved document may be a mutation needing more."""
+        key = api_key_of(scope.get("state", {}))
+        if key is None:
+            return
+        call = inspect_graphql(method="POST", query_string=b"", body=body)
+        try:
+            for needed in sorted(call.scopes):
+                require_scope(key, needed)
+        except Exception as exc:
+            raise GraphQLRejection(str(exc), "forbidden", status=403) from exc
+
+    async def _query_text(self, scope: Scope, cache: ReadsCache, payload: Mapping[str, Any]) -> object:
+        """The document to run: the text sent, or the registered one a persisted-query hash names."""
+        query = payload.get("query")
+        restricted = registered_only(scope)
+        extensions = payload.get("extensions")
+        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+        sha: str | None = None
+        if isinstance(persisted, dict):
+            candidate = persisted.get("sha256Hash")
+            if not isinstance(candidate, str) or not _SHA256.match(candidate):
+                raise GraphQLRejection("persistedQuery.sha256Hash must be 64 hex digits", "invalid_query")
+            sha = candidate
+        elif restricted and isinstance(query, str):
+            sha = document_hash(query)
+        elif restricted:
+            raise GraphQLRejection(
+                "this API key may only run registered documents", "persisted_query_required"
+            )
+        if sha is None:
+            return query
+        if isinstance(query, str) and document_hash(query) != sha:
+            raise GraphQLRejection(
+                "the query does not match persistedQuery.sha256Hash", "persisted_query_hash_mismatch"
+            )
+        try:
+            if query is None or restricted:
+                registered = await cache.get_operation(sha, trusted_only=restricted)
+                if registered is None:
+                    code = "persisted_query_required" if restricted else "persisted_query_not_found"
+                    raise GraphQLRejection("PersistedQueryNotFound: unknown document hash", code)
+                return registered
+            # APQ: hash and text together register the text for later hash-only requests.
+            await cache.register_operation(query, trusted=False)
+        except RegistryUnavailable as exc:
+            if query is None or restricted:
+                raise GraphQLRejection(
+                    "the persisted-operation registry is unavailable; retry with the full document",
+                    "unavailable",
+                    status=503,
+                    retry_after=1,
+                ) from exc
+        return query
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    """Both read-throughs, innermost last; they go below authentication and rate limits."""
+    from schema.app import build_schema  # the GraphQL front needs the types for limits and cost
+
+    schema = build_schema(settings)._schema
+    return [
+        Middleware(RestCacheMiddleware),
+        Middleware(GraphQLCacheMiddleware, schema=schema, settings=settings),
+    ]

@@ -1,0 +1,50 @@
+"""``POST /v1/score`` (scope ``score``): the Analysis of up to 20 KB of the caller's text, synchronously."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from api._body import read_json
+from api._params import QueryParams
+from api._responses import JSONResponse
+from api._state import deps_of
+from api.errors import MalformedRequest
+from core.errors import InvalidInput
+from services.score_text import score_text
+
+_FIELDS = frozenset({"title", "body", "tickers"})
+
+
+def _parse(body: Any) -> tuple[str, str, list[str]]:
+    if not isinstance(body, dict):
+        raise MalformedRequest(
+            'body must be a JSON object {"title", "body", "tickers"}', code="malformed_request"
+        )
+    unknown = sorted(set(body) - _FIELDS)
+    if unknown:
+        raise InvalidInput(f"unknown field(s): {', '.join(unknown)}", field=unknown[0], code="unknown_field")
+    title = body.get("title", "")
+    text = body.get("body")
+    tickers = body.get("tickers", [])
+    if not isinstance(title, str):
+        raise InvalidInput("title must be a string", field="title")
+    if not isinstance(text, str):
+        raise InvalidInput("body is required and must be a string", field="body")
+    if not isinstance(tickers, list) or not all(isinstance(t, str) for t in tickers):
+        raise InvalidInput("tickers must be a list of symbols", field="tickers")
+    return title, text, tickers
+
+
+async def score_endpoint(request: Request) -> Response:
+    QueryParams(request, ())
+    title, text, tickers = _parse(await read_json(request))
+    analysis = await score_text(deps_of(request), title=title, body=text, tickers=tickers)
+    return JSONResponse(analysis)
+
+
+def routes() -> list[BaseRoute]:
+    return [Route("/v1/score", score_endpoint, methods=["POST"], name="scoreText")]

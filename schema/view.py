@@ -1,0 +1,88 @@
+"""The ASGI view at /graphql: context with per-request DataLoaders, orjson output, coded HTTP errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from core.settings import Settings
+from schema.app import build_schema
+from schema.loaders import Context, make_context
+from services.deps import Deps
+
+# The same vocabulary as REST problem+json codes for the HTTP-level failures strawberry raises.
+_HTTP_CODES = {
+    400: "malformed_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends text frames: graphql-transport-ws is a text protocol, and orjson hands us bytes."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+class GraphQLView(GraphQL[Context, None]):
+    websocket_adapter_class = TextWebSocketAdapter
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        deps: Deps = request.state.deps
+        # A WebSocket context lives as long as the connection: batch, but never serve cached rows.
+        cache = not isinstance(request, WebSocket)
+        return make_context(deps, request=request, response=response, cache=cache)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            parsed = self.decode_json(data)
+        except orjson.JSONDecodeError as exc:  # also raised for invalid UTF-8
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return parsed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = _HTTP_CODES.get(exc.status_code, "malformed_request")
+            body = {"errors": [{"message": exc.reason, "extensions": {"code": code}}]}
+            response = Response(self.encode_json(body), exc.status_code, media_type="application/json")
+        await response(scope, receive, send)
+
+
+def graphql_routes(settings: Settings) -> list[BaseRoute]:
+    view = GraphQLView(
+        build_schema(settings),
+        graphql_ide="graphiql" if settings.development else None,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+    )
+    return [Route("/graphql", view, methods=["GET", "POST"]), WebSocketRoute("/graphql", view)]
