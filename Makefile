@@ -119,6 +119,6 @@ lock: ## re-resolve pyproject.toml's dependencies in the venv and rewrite constr
 	@echo "make lock: constraints.txt has $$(grep -vc '^#' constraints.txt) pins"
 
 clean: ## remove caches and build litter (keeps .venv, .venv-train and .data)
-	rm -rf .mypy_cache .ruff_cache .pytest_cache build ./*.egg-info
+	rm -rf .mypy_cache .ruff_cache .pytest_cache .import_linter_cache build ./*.egg-info
 	find . \( -path ./.venv -o -path ./.venv-train -o -path ./.data -o -path ./.git \) -prune \
 	  -o -type d -name __pycache__ -exec rm -rf {} +

@@ -160,6 +160,6 @@ def rest_field_names(names: Mapping[str, str]) -> Iterator[None]:
     try:
         yield
     except InvalidInput as exc:
-        if exc.field in names:
+        if exc.field is not None and exc.field in names:
             exc.field = names[exc.field]
         raise

@@ -109,7 +109,8 @@ async def create_articles(request: Request) -> Response:
     deps = deps_of(request)
     articles, batch = _parse_ingest(await read_json(request), max_batch=deps.settings.max_batch)
     results: list[IngestResult] = await ingest_articles(deps, articles=articles)
-    rendered = await _render(deps, [r.article for r in results])
+    # The client just sent the bodies: a batch answer without them stays a fraction of the request.
+    rendered = await _render(deps, [r.article for r in results], include_body=not batch)
     created = sum(r.created for r in results)
     status = 201 if created else 200
     if not batch:

@@ -19,7 +19,7 @@ log = logging.getLogger("api")
 
 
 class CatchAllMiddleware:
-    """Unexpected exceptions -> 500 problem+json with code ``internal``; the traceback goes to the log only."""
+    """Unexpected exceptions -> 500 problem+json, code ``internal``; the traceback goes to the log only."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

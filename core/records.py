@@ -295,7 +295,7 @@ class ScoreJob:
 
 @dataclass(frozen=True, slots=True)
 class QueueStats:
-    """Queue depth: ``queued`` is claimable now, ``delayed`` waits for a backoff; ``failed`` is dead-lettered."""
+    """Queue depth: ``queued`` is claimable now, ``delayed`` waits for a backoff, ``failed`` is dead."""
 
     queued: int
     delayed: int

@@ -47,10 +47,11 @@ def build_common_words(out: Path) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m scoring.train")
     parser.add_argument("--layers", type=int, default=3, help="transformer layers kept (speed vs accuracy)")
-    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--epochs", type=float, default=0.6)
     parser.add_argument("--lr", type=float, default=8e-5)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads; 1 is fastest on a busy box")
     parser.add_argument("--version", default="tt-minilm-1.0")
     parser.add_argument("--skip-words", action="store_true")
     args = parser.parse_args(argv)
@@ -70,7 +71,7 @@ def _train(args: argparse.Namespace) -> None:
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
 
     tokenizer = AutoTokenizer.from_pretrained(str(MODEL_DIR))
     encoder = AutoModel.from_pretrained(str(MODEL_DIR))

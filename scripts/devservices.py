@@ -101,15 +101,25 @@ def tcp_answers(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def redis_ping(host: str, port: int, timeout: float = 2.0) -> bool:
-    """True when a Redis server answers PING without authentication on host:port."""
+def redis_command(host: str, port: int, *args: str, timeout: float = 2.0) -> bytes | None:
+    """Send one command over raw RESP; the start of the reply, or None when nothing answered."""
+    request = f"*{len(args)}\r\n".encode()
+    for arg in args:
+        data = arg.encode()
+        request += b"$%d\r\n%s\r\n" % (len(data), data)
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
-            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
+            sock.sendall(request)
+            return sock.recv(4096)
     except OSError:
-        return False
+        return None
+
+
+def redis_ping(host: str, port: int, timeout: float = 2.0) -> bool:
+    """True when a Redis server answers PING without authentication on host:port."""
+    reply = redis_command(host, port, "PING", timeout=timeout)
+    return reply is not None and reply.startswith(b"+PONG")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -299,12 +309,16 @@ def _read_int(path: Path) -> int | None:
 
 
 def _running_embedded_redis(rdir: Path) -> int | None:
-    """Port of the embedded Redis recorded under rdir when it still answers, else None."""
-    pid = _read_int(rdir / "redis.pid")
+    """Port of the embedded Redis serving rdir, else None.
+
+    Identified by its working directory (CONFIG GET dir), not by redis.pid: a redis-server deletes
+    that file when it stops, even one that an older run left behind.
+    """
     port = _read_int(rdir / "redis.port")
-    if pid is None or port is None or not _pid_alive(pid):
+    if port is None:
         return None
-    return port if redis_ping("127.0.0.1", port) else None
+    reply = redis_command("127.0.0.1", port, "CONFIG", "GET", "dir")
+    return port if reply is not None and str(rdir).encode() in reply else None
 
 
 def _free_port() -> int:
@@ -351,16 +365,27 @@ def _embedded_redis(base: Path) -> Service:
 
 def _stop_embedded_redis(base: Path) -> bool:
     rdir = _redis_dir(base)
+    port = _running_embedded_redis(rdir)
     pid = _read_int(rdir / "redis.pid")
-    if pid is None or not _pid_alive(pid):
+    if port is not None:
+        info = redis_command("127.0.0.1", port, "INFO", "server") or b""
+        for line in info.decode(errors="replace").splitlines():
+            if line.startswith("process_id:"):
+                pid = int(line.partition(":")[2])  # the truth, whatever redis.pid says
+        redis_command("127.0.0.1", port, "SHUTDOWN", "NOSAVE")  # no reply: the server just goes
+    elif pid is not None and _pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)  # redis-server shuts down cleanly on SIGTERM
+    else:
         (rdir / "redis.port").unlink(missing_ok=True)
         return False
-    os.kill(pid, signal.SIGTERM)  # redis-server shuts down cleanly on SIGTERM (no save: --save "")
     deadline = time.monotonic() + 15
-    while _pid_alive(pid) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        if (port is None or not redis_ping("127.0.0.1", port)) and (pid is None or not _pid_alive(pid)):
+            break
         time.sleep(0.1)
-    if _pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
+    else:
+        if pid is not None and _pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
     (rdir / "redis.port").unlink(missing_ok=True)
     return True
 

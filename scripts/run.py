@@ -28,7 +28,7 @@ ROOT = devservices.ROOT
 PYTHON = sys.executable
 HEALTH_TIMEOUT = float(os.environ.get("TICKERTONE_RUN_HEALTH_TIMEOUT", "90"))
 STOP_TIMEOUT = float(os.environ.get("TICKERTONE_RUN_STOP_TIMEOUT", "15"))
-TAIL_LINES = 40
+TAIL_LINES = 60
 PR_SET_PDEATHSIG = 1
 
 

@@ -10,6 +10,9 @@ from core.errors import Unavailable
 from db.pool import CONNECTION_ERRORS, ping
 from services.deps import Deps
 
+# Whatever means "Postgres did not answer": report it as down instead of failing the probe.
+_DOWN: tuple[type[BaseException], ...] = (Unavailable, TimeoutError, *CONNECTION_ERRORS)
+
 Component = Literal["ok", "down", "disabled"]
 
 
@@ -23,7 +26,7 @@ async def _postgres(deps: Deps) -> Component:
     try:
         async with deps.connection() as conn:
             await ping(conn, timeout=deps.settings.request_timeout_s)
-    except (Unavailable, TimeoutError, *CONNECTION_ERRORS):
+    except _DOWN:
         return "down"
     return "ok"
 

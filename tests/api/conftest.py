@@ -50,6 +50,7 @@ def contract() -> Contract:
 async def serve(app: Starlette, **client_args: Any) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client over the app, with the app's lifespan running around it (ASGITransport skips it)."""
     async with app.router.lifespan_context(app) as state:
+        assert state is not None
 
         async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
             scope["state"] = dict(state)

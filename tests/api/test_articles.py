@@ -48,7 +48,8 @@ async def score(pool: asyncpg.Pool, article_id: int, *, score: float, label: str
         await conn.execute(
             "insert into events (article_id, model, ordinal, type, symbol, entity, attributes, evidence,"
             " confidence, published_at)"
-            " select id, $2, 0, $3, 'LUMN', 'Alkira', '{\"amount\": 475000000, \"currency\": \"USD\"}'::jsonb,"
+            " select id, $2, 0, $3, 'LUMN', 'Alkira',"
+            ' \'{"amount": 475000000, "currency": "USD"}\'::jsonb,'
             ' \'{"text": "acquire Alkira", "section": "body", "start": 30, "end": 44,'
             ' "score": 0.9}\'::jsonb, 0.85, published_at from articles where id = $1',
             article_id,
@@ -93,6 +94,7 @@ async def test_batch_reports_created_per_item(client: httpx.AsyncClient, source:
     assert [item["created"] for item in result["data"]] == [True, False, True]
     assert result["data"][1]["article"]["id"] == existing["id"]
     assert (result["created"], result["existing"]) == (2, 1)
+    assert all("body" not in item["article"] for item in result["data"])
     replay = await ingest(client, {"articles": batch})
     assert replay.status_code == 200
     assert [item["created"] for item in replay.json()["data"]] == [False, False, False]

@@ -42,6 +42,7 @@ async def test_redis_down_is_degraded_and_reads_still_work(
 async def test_postgres_down_is_503(settings: Settings) -> None:
     app: Starlette = create_app(settings)
     async with app.router.lifespan_context(app) as state:
+        assert state is not None
         deps: Deps = state["deps"]
         # A closed pool fails every acquire, as a dead server does, without touching the shared one.
         await deps.pool.close()

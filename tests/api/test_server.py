@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import socket
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -36,21 +35,23 @@ async def server(database_url: str, redis_url: str) -> AsyncIterator[str]:
         "PORT": str(port),
         "TICKERTONE_ENV": "test",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api", "serve"],
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "api",
+        "serve",
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
+    assert process.stdout is not None
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=2) as probe:
             for _ in range(150):
-                if process.poll() is not None:
-                    raise AssertionError(
-                        f"server exited: {process.stdout.read().decode() if process.stdout else ''}"
-                    )
+                if process.returncode is not None:
+                    raise AssertionError(f"server exited: {(await process.stdout.read()).decode()}")
                 try:
                     if (await probe.get("/healthz")).status_code == 200:
                         break
@@ -61,17 +62,15 @@ async def server(database_url: str, redis_url: str) -> AsyncIterator[str]:
                 raise AssertionError("server did not answer /healthz within 15 s")
         yield base
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
         try:
-            code = await asyncio.to_thread(process.wait, 15)
-        except subprocess.TimeoutExpired:
+            code = await asyncio.wait_for(process.wait(), 15)
+        except TimeoutError:
             process.kill()
-            process.wait()
+            await process.wait()
             raise
-        finally:
-            output = process.stdout.read().decode() if process.stdout else ""
-            if process.stdout is not None:
-                process.stdout.close()
+        output = (await process.stdout.read()).decode()
     # uvicorn re-raises the captured SIGTERM after a graceful shutdown, so -15 is a clean exit too.
     assert code in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output, output
