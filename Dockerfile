@@ -1,5 +1,5 @@
 # Tickertone API / worker image: `docker compose build`, or `docker build -t tickertone .`
-# The same image runs every role; the command picks it (python -m api serve | worker run | db migrate).
+# The same image runs every role; the command picks it (python -m tickertone_app serve | worker | db migrate).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -29,4 +29,4 @@ RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin tick
 USER tickertone
 
 EXPOSE 8000
-CMD ["python", "-m", "api", "serve"]
+CMD ["python", "-m", "tickertone_app", "serve"]

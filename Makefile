@@ -75,7 +75,7 @@ check: $(STAMP) ## ruff format --check, ruff check, mypy --strict, import contra
 	step "$(BIN)/ruff" format --check .; \
 	step "$(BIN)/ruff" check .; \
 	pkgs="$$(dirs $(MYPY_DIRS))"; \
-	if [ -n "$$pkgs" ]; then step "$(BIN)/mypy" $$pkgs; else echo "==> mypy: no packages with Python files yet"; fi; \
+	if [ -n "$$pkgs" ]; then step "$(BIN)/mypy" $$pkgs $$(ls tickertone_app.py 2>/dev/null); else echo "==> mypy: no packages with Python files yet"; fi; \
 	for d in $$(dirs $(MYPY_SCRIPT_DIRS)); do step "$(BIN)/mypy" "$$d"; done; \
 	step "$(BIN)/lint-imports"; \
 	if [ -n "$$failed" ]; then printf 'make check FAILED:%b\n' "$$failed" >&2; exit 1; fi; \

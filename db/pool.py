@@ -79,6 +79,6 @@ async def translate_errors() -> AsyncIterator[None]:
         raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
 
 
-async def ping(conn: asyncpg.Connection, *, timeout: float) -> None:
-    """A round trip to Postgres; raises on failure or when it takes longer than ``timeout`` seconds."""
-    await conn.fetchval("select 1", timeout=timeout)
+async def ping(conn: asyncpg.Connection, *, timeout_s: float) -> None:
+    """A round trip to Postgres; raises on failure or when it takes longer than ``timeout_s`` seconds."""
+    await conn.fetchval("select 1", timeout=timeout_s)

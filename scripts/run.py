@@ -254,7 +254,7 @@ def run() -> int:
     _step("seeds", ["-m", "seeds", "load"], env)
     key = _dev_api_key(env)
 
-    children = [Child("api", ["-m", "api", "serve"])]
+    children = [Child("api", ["-m", "tickertone_app", "serve"])]
     if (ROOT / "worker" / "__main__.py").exists():
         children.append(Child("worker", ["-m", "worker"]))
     else:

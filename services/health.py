@@ -25,7 +25,7 @@ class Readiness:
 async def _postgres(deps: Deps) -> Component:
     try:
         async with deps.connection() as conn:
-            await ping(conn, timeout=deps.settings.request_timeout_s)
+            await ping(conn, timeout_s=deps.settings.request_timeout_s)
     except _DOWN:
         return "down"
     return "ok"
