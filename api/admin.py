@@ -37,6 +37,8 @@ def _job_ids(body: Any) -> list[int] | None:
     ids = body.get("job_ids")
     if ids is None:
         return None
+    if isinstance(ids, list):  # JSON does not tell 7 from 7.0: both are the integer 7
+        ids = [int(i) if isinstance(i, float) and i.is_integer() else i for i in ids]
     valid = isinstance(ids, list) and all(
         isinstance(i, int) and not isinstance(i, bool) and 1 <= i < 2**63 for i in ids
     )

@@ -76,6 +76,9 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Response headers worth replaying from a stored REST entry (pagination links, content type).
 _KEPT_HEADERS: Final = frozenset({"content-type", "link"})
 _MAX_CACHED_BODY: Final = 2_000_000
+_JSON_TYPES: Final = (b"application/json", b"application/graphql-response+json")
+# Only reads whose every change bumps a generation; admin views (jobs) change without one.
+_CACHEABLE_PREFIXES: Final = ("/v1/articles", "/v1/tickers", "/v1/events", "/v1/meta/", "/v1/news-sentiment")
 
 
 def require_registered_documents(scope: Scope) -> None:
@@ -120,29 +123,44 @@ class _Captured:
     body: bytes = b""
 
 
-async def _run_captured(app: ASGIApp, scope: Scope, receive: Receive) -> _Captured:
+async def _run_captured(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> _Captured | None:
+    """Run ``app`` and buffer its JSON response; anything else (an SSE stream, a file) goes straight
+    through to ``send`` and the result is ``None``."""
     captured = _Captured()
     chunks: list[bytes] = []
+    streaming = False
 
     async def capture(message: Message) -> None:
+        nonlocal streaming
         if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+            if not content_type.startswith(_JSON_TYPES):
+                streaming = True
+                await send(message)
+                return
             captured.status = message["status"]
-            captured.headers = list(message.get("headers", []))
+            captured.headers = headers
         elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
+            if streaming:
+                await send(message)
+            else:
+                chunks.append(message.get("body", b""))
+        else:
+            await send(message)
 
     await app(scope, receive, capture)
+    if streaming:
+        return None
     captured.body = b"".join(chunks)
     return captured
 
 
-async def _send(
-    send: Send, status: int, body: bytes, headers: Sequence[tuple[str, str]], *, head: bool = False
-) -> None:
+async def _send(send: Send, status: int, body: bytes, headers: Sequence[tuple[str, str]]) -> None:
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
     raw.append((b"content-length", str(0 if status == 304 else len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": b"" if status == 304 or head else body})
+    await send({"type": "http.response.body", "body": b"" if status == 304 else body})
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -180,25 +198,33 @@ class RestCacheMiddleware:
         deps = _deps(scope)
         if (
             scope["type"] != "http"
-            or scope["method"] not in ("GET", "HEAD")
-            or not scope["path"].startswith("/v1/")
+            # HEAD passes by: its empty body must never be stored for a GET to find.
+            or scope["method"] != "GET"
+            or not scope["path"].startswith(_CACHEABLE_PREFIXES)
             or deps is None
         ):
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
         cache = reads_cache(deps)
-        head = scope["method"] == "HEAD"
         cache_control = STATIC_CACHE_CONTROL if path in _STATIC_PATHS else DATA_CACHE_CONTROL
-        if_none_match = Headers(scope=scope).get("if-none-match")
+        request_headers = Headers(scope=scope)
+        if_none_match = request_headers.get("if-none-match")
+        # The host is part of the key: pagination links in a stored response are absolute URLs.
         digest = request_digest(
-            "rest", path, _normalised_query(scope.get("query_string", b"")), visibility_of(scope)
+            "rest",
+            request_headers.get("host", ""),
+            path,
+            _normalised_query(scope.get("query_string", b"")),
+            visibility_of(scope),
         )
         found = await cache.get(digest, depends_on=rest_dependencies(path))
         if isinstance(found, Entry):
-            await self._answer(send, found, if_none_match, cache_control, hit=True, head=head)
+            await self._answer(send, found, if_none_match, cache_control, hit=True)
             return
-        captured = await _run_captured(self.app, scope, receive)
+        captured = await _run_captured(self.app, scope, receive, send)
+        if captured is None:
+            return
         headers = captured.headers or []
         if captured.status != 200 or len(captured.body) > _MAX_CACHED_BODY:
             await send({"type": "http.response.start", "status": captured.status, "headers": headers})
@@ -210,11 +236,11 @@ class RestCacheMiddleware:
             if k.decode("latin-1").lower() in _KEPT_HEADERS
         )
         entry = await cache.put(found, captured.body, kept)
-        await self._answer(send, entry, if_none_match, cache_control, hit=False, head=head)
+        await self._answer(send, entry, if_none_match, cache_control, hit=False)
 
     @staticmethod
     async def _answer(
-        send: Send, entry: Entry, if_none_match: str | None, cache_control: str, *, hit: bool, head: bool
+        send: Send, entry: Entry, if_none_match: str | None, cache_control: str, *, hit: bool
     ) -> None:
         headers = [
             *entry.headers,
@@ -225,18 +251,29 @@ class RestCacheMiddleware:
         status = 304 if _etag_matches(if_none_match, entry.etag) else 200
         if status == 304:
             headers = [h for h in headers if h[0].lower() != "content-type"]
-        await _send(send, status, entry.body, headers, head=head)
+        await _send(send, status, entry.body, headers)
 
 
 # ------------------------------------------------------------------------------------------ GraphQL
 
 
 class GraphQLRejection(Exception):
-    def __init__(self, message: str, code: str, *, status: int = 200, **extensions: object) -> None:
+    """A request refused before execution; ``more`` carries further errors (every limit broken)."""
+
+    def __init__(
+        self,
+        message: str,
+        code: str,
+        *,
+        status: int = 200,
+        more: Sequence[GraphQLError] = (),
+        **extensions: object,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.extensions: dict[str, object] = {"code": code, **extensions}
+        self.more = list(more)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,9 +374,29 @@ def graphql_dependencies(
     return article_dependencies(ids) if ids else LIST_DEPENDENCIES
 
 
+def _unavailable(body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, list[tuple[bytes, bytes]]]:
+    """A query that got nothing because a backing service is down is a 503 with ``Retry-After``,
+    as over REST, rather than a 200 carrying only an ``unavailable`` error."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return 200, headers
+    errors = payload.get("errors") if isinstance(payload, dict) else None
+    if not errors or payload.get("data") is not None:
+        return 200, headers
+    codes = [e.get("extensions", {}).get("code") for e in errors if isinstance(e, dict)]
+    if "unavailable" not in codes:
+        return 200, headers
+    retry = next(
+        (e["extensions"].get("retry_after") for e in errors if e.get("extensions", {}).get("retry_after")), 1
+    )
+    return 503, [*headers, (b"retry-after", str(retry).encode())]
+
+
 def _json_error(rejection: GraphQLRejection) -> tuple[int, bytes]:
-    body = {"errors": [{"message": rejection.message, "extensions": rejection.extensions}]}
-    return rejection.status, orjson.dumps(body)
+    errors = [{"message": rejection.message, "extensions": rejection.extensions}]
+    errors += [{"message": e.message, "extensions": e.extensions or {}} for e in rejection.more]
+    return rejection.status, orjson.dumps({"errors": errors})
 
 
 class GraphQLCacheMiddleware:
@@ -421,8 +478,12 @@ class GraphQLCacheMiddleware:
             return
         # A cached entry passed these checks when it was built; only misses pay for them.
         self._check_limits(document.node, variables, operation_name)
-        captured = await _run_captured(self.app, scope, receive)
+        captured = await _run_captured(self.app, scope, receive, send)
+        if captured is None:
+            return
         headers = captured.headers or []
+        if captured.status == 200 and b'"unavailable"' in captured.body:
+            captured.status, headers = _unavailable(captured.body, headers)
         if (
             captured.status == 200
             and b'"errors"' not in captured.body
@@ -441,7 +502,7 @@ class GraphQLCacheMiddleware:
             first = errors[0]
             extensions = dict(first.extensions or {})
             code = str(extensions.pop("code", "invalid_query"))
-            raise GraphQLRejection(first.message, code, **extensions)
+            raise GraphQLRejection(first.message, code, more=errors[1:], **extensions)
 
     @staticmethod
     def _require_scopes(scope: Scope, body: bytes) -> None:

@@ -2,7 +2,9 @@
 
 A Postgres that is down, restarting or silently dropping packets must cost a client about two seconds
 and a ``Retry-After``, never a hang or a 500. The deadline covers the time to the first response byte
-only: once a response has started (an SSE stream, say) it is left alone.
+only: once a response has started (an SSE stream, say) it is left alone. The 503 goes out at the
+deadline itself: the request's task is cancelled and finishes its cleanup in the background (asyncpg
+releases a connection stuck on a silent server under a shield, which can take seconds).
 """
 
 from __future__ import annotations
@@ -24,34 +26,53 @@ class DeadlineMiddleware:
     def __init__(self, app: ASGIApp, *, timeout_s: float) -> None:
         self.app = app
         self.timeout_s = timeout_s
+        # Cancelled requests still cleaning up; referenced so they are not garbage-collected mid-way.
+        self._abandoned: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-        deadline = asyncio.timeout(self.timeout_s)
+        started = asyncio.Event()
+        answered = False
 
-        async def send_started(message: Message) -> None:
-            nonlocal started
+        async def guarded_send(message: Message) -> None:
+            if answered:
+                return  # we already sent the 503; the late response is dropped
             if message["type"] == "http.response.start":
-                started = True
-                deadline.reschedule(None)
+                started.set()
             await send(message)
 
+        async def run() -> None:
+            await self.app(scope, receive, guarded_send)
+
+        task = asyncio.create_task(run())
+        waiter = asyncio.create_task(started.wait())
         try:
-            async with deadline:
-                await self.app(scope, receive, send_started)
-        except TimeoutError:
-            # Our own deadline only; a TimeoutError raised inside is someone else's to map.
-            if not deadline.expired() or started:
-                raise
-            log.warning("deadline of %.1f s passed on %s %s", self.timeout_s, scope["method"], scope["path"])
-            response = problem(
-                Request(scope),
-                status=503,
-                code="unavailable",
-                detail=f"the request did not complete within {self.timeout_s:g} s; retry shortly",
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            )
-            await response(scope, receive, send)
+            await asyncio.wait({task, waiter}, timeout=self.timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        finally:
+            waiter.cancel()
+        if task.done() or started.is_set():
+            await task
+            return
+        answered = True
+        task.cancel()
+        self._abandoned.add(task)
+        task.add_done_callback(self._forget)
+        log.warning("deadline of %.1f s passed on %s %s", self.timeout_s, scope["method"], scope["path"])
+        response = problem(
+            Request(scope),
+            status=503,
+            code="unavailable",
+            detail=f"the request did not complete within {self.timeout_s:g} s; retry shortly",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+        await response(scope, receive, send)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("request abandoned at its deadline failed: %r", task.exception())

@@ -15,6 +15,7 @@ from typing import Any, Final
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ExceptionHandler
 
 from api._responses import ProblemResponse
@@ -123,7 +124,19 @@ async def tickertone_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "error" if exc.status_code < 500 else "internal")
-    return problem(request, status=exc.status_code, code=code, detail=exc.detail, headers=exc.headers or None)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette's Allow names only the first route on the path; a path split over routes needs all.
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return problem(request, status=exc.status_code, code=code, detail=exc.detail, headers=headers or None)
+
+
+def _allowed_methods(request: Request) -> str:
+    methods: set[str] = set()
+    for route in getattr(request.app, "routes", ()):
+        if isinstance(route, Route) and route.methods and route.path_regex.match(request.url.path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 EXCEPTION_HANDLERS: Final[Mapping[Any, ExceptionHandler]] = {

@@ -4,9 +4,11 @@ closed ──(N consecutive failures or timeouts)──> open ──(cooldown el
   ^                                                ^                            │
   └──────────────(probe call succeeds)─────────────┴──(probe fails)─────────────┘
 
-In half-open exactly one caller is let through as the probe; everyone else bypasses Redis until it
-answers. Each call gets its own deadline, far below the client's socket timeout, so a blackholed Redis
-is detected in ``failure_threshold * call_timeout_s`` at most (0.3 s with the defaults), not seconds.
+In half-open one probe runs: in the background when the breaker has a ``probe`` (a PING), so no
+request waits on a Redis that may still be silent, else as exactly one caller let through; everyone
+else bypasses Redis until it answers. Each call gets its own deadline, far below the client's socket
+timeout, so a blackholed Redis is detected in ``failure_threshold * call_timeout_s`` at most (0.3 s
+with the defaults), not seconds.
 """
 
 from __future__ import annotations
@@ -47,10 +49,16 @@ class BreakerSettings:
 
 class CircuitBreaker:
     def __init__(
-        self, settings: BreakerSettings | None = None, *, clock: Callable[[], float] = time.monotonic
+        self,
+        settings: BreakerSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        probe: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.settings = settings or BreakerSettings()
         self._clock = clock
+        self._probe = probe
+        self._probe_task: asyncio.Task[None] | None = None
         self._state: State = "closed"
         self._failures = 0
         self._opened_at = 0.0
@@ -75,7 +83,11 @@ class CircuitBreaker:
         if state == "open" or (state == "half_open" and self._probing):
             raise BreakerOpen("redis circuit is open")
         if state == "half_open":
-            self._probing = probe = True
+            self._probing = True
+            if self._probe is not None:
+                self._probe_task = asyncio.create_task(self._background_probe(self._probe))
+                raise BreakerOpen("redis circuit is half-open; probing in the background")
+            probe = True
         try:
             async with asyncio.timeout(self.settings.call_timeout_s):
                 result = await fn()
@@ -89,6 +101,18 @@ class CircuitBreaker:
             raise
         self._record_success(probe=probe)
         return result
+
+    async def _background_probe(self, probe: Callable[[], Awaitable[object]]) -> None:
+        try:
+            async with asyncio.timeout(self.settings.call_timeout_s):
+                await probe()
+        except FAILURES as exc:
+            self._record_failure(exc, probe=True)
+        except BaseException:
+            self._probing = False
+            raise
+        else:
+            self._record_success(probe=True)
 
     def _record_success(self, *, probe: bool) -> None:
         if probe or self._state != "closed":

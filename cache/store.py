@@ -39,7 +39,7 @@ class Cache:
         self.dirty = False
         # Shared with the response cache: while it is open, a bump is not even tried (it would only
         # wait for a timeout) and is recorded as lost instead, to be healed on recovery.
-        self.breaker = breaker or CircuitBreaker()
+        self.breaker = breaker or CircuitBreaker(probe=redis.ping)
 
     async def aclose(self) -> None:
         await self.redis.aclose()

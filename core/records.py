@@ -74,6 +74,14 @@ class ArticleIn(BaseModel):
             raise ValueError("must be a language tag such as 'en' or 'en-US'")
         return value
 
+    @field_validator("published_at", mode="before")
+    @classmethod
+    def _rfc3339_text(cls, value: object) -> object:
+        # Lax pydantic would read a JSON number as a Unix timestamp; the contract is RFC 3339 text.
+        if not isinstance(value, str | datetime):
+            raise ValueError("must be an RFC 3339 date-time string with an offset")
+        return value
+
     @field_validator("published_at")
     @classmethod
     def _not_in_future(cls, value: datetime) -> datetime:

@@ -52,9 +52,9 @@ with k as (
 ), agg as (
     select k.symbol, k.granularity, k.bucket_start,
            count(t.score) as n,
-           coalesce(sum(t.relevance), 0) as relevance_sum,
-           coalesce(sum(t.relevance * t.score), 0) as weighted_score_sum,
-           coalesce(sum(t.score), 0) as score_sum,
+           coalesce(sum(t.relevance::float8), 0) as relevance_sum,
+           coalesce(sum(t.relevance::float8 * t.score::float8), 0) as weighted_score_sum,
+           coalesce(sum(t.score::float8), 0) as score_sum,
            count(*) filter (where t.score >= 0.15) as positive,
            count(*) filter (where t.score <= -0.15) as negative,
            count(*) filter (where t.score > -0.15 and t.score < 0.15) as neutral

@@ -105,15 +105,124 @@ _COMPANIES: Final = (
     "Palisade Mining",
     "Ardent Bank",
     "Velo Motors",
+    "Brightline",
+    "Oakridge",
+    "Sunvale",
+    "Marrow Energy",
+    "Teller & Finch",
+    "Grayson Steel",
+    "Luxor Media",
+    "Pinecrest",
+    "Halden",
+    "Roswell Chemicals",
+    "Everstar",
+    "Crane Logistics",
 )
-_UP_VERBS: Final = ("rose", "climbed", "jumped", "increased", "grew", "surged", "improved")
-_DOWN_VERBS: Final = ("fell", "dropped", "declined", "slumped", "decreased", "slid", "tumbled")
-_GOOD_QTY: Final = ("revenue", "net income", "operating profit", "sales", "margins", "orders", "bookings")
-_BAD_QTY: Final = ("costs", "net loss", "debt", "churn", "operating expenses", "losses", "delinquencies")
+_UP_VERBS: Final = (
+    "rose",
+    "climbed",
+    "jumped",
+    "increased",
+    "grew",
+    "surged",
+    "improved",
+    "rose sharply",
+    "edged up",
+    "expanded",
+    "soared",
+    "climbed to a record",
+)
+_DOWN_VERBS: Final = (
+    "fell",
+    "dropped",
+    "declined",
+    "slumped",
+    "decreased",
+    "slid",
+    "tumbled",
+    "shrank",
+    "edged down",
+    "contracted",
+    "plunged",
+    "fell sharply",
+)
+_GOOD_QTY: Final = (
+    "revenue",
+    "net income",
+    "operating profit",
+    "sales",
+    "margins",
+    "orders",
+    "bookings",
+    "backlog",
+    "earnings per share",
+    "free cash flow",
+    "market share",
+    "deliveries",
+    "same-store sales",
+    "subscribers",
+    "gross margin",
+    "operating cash flow",
+    "quarterly profit",
+    "demand",
+)
+_BAD_QTY: Final = (
+    "costs",
+    "net loss",
+    "debt",
+    "churn",
+    "operating expenses",
+    "losses",
+    "delinquencies",
+    "loan defaults",
+    "impairment charges",
+    "write-downs",
+    "inventory levels",
+    "leverage",
+    "charge-offs",
+    "bad-loan provisions",
+    "legal costs",
+    "customer complaints",
+)
+_AMOUNTS: Final = (
+    "3%",
+    "8%",
+    "12 percent",
+    "a fifth",
+    "by a third",
+    "sharply",
+    "to a record",
+    "for a third quarter",
+    "to $1.2 billion",
+    "by $40 million",
+    "from a year earlier",
+    "in the quarter",
+    "",
+)
+_GOOD_EFFECTS: Final = ("lifting margins", "boosting profit", "helping results", "supporting the shares")
+_BAD_EFFECTS: Final = ("squeezing margins", "hurting profit", "weighing on results", "pressuring the shares")
+_POS_PRED: Final = (
+    "rallied after strong results",
+    "beat estimates",
+    "raised its outlook",
+    "won a large contract",
+    "reported record sales",
+    "jumped on upbeat guidance",
+    "gained share",
+)
+_NEG_PRED: Final = (
+    "slumped on a weak forecast",
+    "missed estimates",
+    "cut its outlook",
+    "lost a major customer",
+    "reported falling sales",
+    "tumbled after a profit warning",
+    "lost share",
+)
 
 
 def synthetic(seed: int = 13) -> list[Example]:
-    """Direction x quantity, beat/miss, raise/cut and two-company contrasts in news phrasing.
+    """Direction x quantity, beat/miss, raise/cut, neutral scheduling and two-company contrasts.
 
     The shared sets are mostly headlines; these teach that a falling cost is good news and a widening
     loss is bad, which a lexicon gets backwards. Company names are invented.
@@ -122,35 +231,77 @@ def synthetic(seed: int = 13) -> list[Example]:
     out: list[Example] = []
 
     def add(text: str, label: str, target: str | None = None) -> None:
-        out.append(Example(text, label, "synthetic", target))
+        out.append(
+            Example(" ".join(text.split()).replace(" .", ".").replace(" ,", ","), label, "synthetic", target)
+        )
 
-    for _ in range(160):
-        co = rng.choice(_COMPANIES)
-        pct = rng.choice(("3%", "8%", "12 percent", "a fifth", "sharply", "to a record"))
-        up, down = rng.choice(_UP_VERBS), rng.choice(_DOWN_VERBS)
-        good, bad = rng.choice(_GOOD_QTY), rng.choice(_BAD_QTY)
-        add(f"{co}'s {good} {up} {pct} in the quarter.", "positive")
-        add(f"{co}'s {good} {down} {pct} in the quarter.", "negative")
-        add(f"{co} said {bad} {down} {pct} from a year earlier.", "positive")
-        add(f"{co} said {bad} {up} {pct} from a year earlier.", "negative")
-    for _ in range(60):
+    def pick(options: tuple[str, ...]) -> str:
+        return rng.choice(options)
+
+    for _ in range(220):
+        co = pick(_COMPANIES)
+        up, down, amt = pick(_UP_VERBS), pick(_DOWN_VERBS), pick(_AMOUNTS)
+        good, bad = pick(_GOOD_QTY), pick(_BAD_QTY)
+        form = rng.randrange(4)
+        if form == 0:
+            add(f"{co}'s {good} {up} {amt}.", "positive")
+            add(f"{co}'s {good} {down} {amt}.", "negative")
+            add(f"{co}'s {bad} {down} {amt}.", "positive")
+            add(f"{co}'s {bad} {up} {amt}.", "negative")
+        elif form == 1:
+            add(f"{good.capitalize()} {up} {amt}, the company said.", "positive")
+            add(f"{good.capitalize()} {down} {amt}, the company said.", "negative")
+            add(f"{bad.capitalize()} {down} {amt}, {pick(_GOOD_EFFECTS)}.", "positive")
+            add(f"{bad.capitalize()} {up} {amt}, {pick(_BAD_EFFECTS)}.", "negative")
+        elif form == 2:
+            add(f"{co} said {bad} {down} {amt}.", "positive")
+            add(f"{co} said {bad} {up} {amt}.", "negative")
+            add(f"At {co}, {good} {up} {amt}.", "positive")
+            add(f"At {co}, {good} {down} {amt}.", "negative")
+        else:
+            add(f"{bad.capitalize()} {down} for the fourth straight quarter.", "positive")
+            add(f"{bad.capitalize()} {up} for the fourth straight quarter.", "negative")
+            add(f"{good.capitalize()} {up} despite a weak market.", "positive")
+            add(f"{good.capitalize()} {down} despite a strong market.", "negative")
+    for _ in range(90):
         co, other = rng.sample(_COMPANIES, 2)
         add(f"{co} beat analysts' estimates for quarterly earnings.", "positive")
         add(f"{co} missed analysts' estimates for quarterly earnings.", "negative")
+        add(f"{co}'s earnings came in {pick(('above', 'ahead of'))} consensus.", "positive")
+        add(f"{co}'s earnings came in {pick(('below', 'short of'))} consensus.", "negative")
         add(f"{co} did not meet analysts' revenue expectations.", "negative")
+        add(f"{co} failed to beat Wall Street forecasts.", "negative")
         add(f"{co} raised its full-year outlook.", "positive")
         add(f"{co} cut its full-year forecast.", "negative")
         add(f"{co}'s net loss widened to $40 million.", "negative")
         add(f"{co}'s net loss narrowed to $12 million.", "positive")
+        add(
+            f"{co} swung to a profit in the {pick(('first', 'second', 'third', 'fourth'))} quarter.",
+            "positive",
+        )
+        add(
+            f"{co} swung to a loss in the {pick(('first', 'second', 'third', 'fourth'))} quarter.", "negative"
+        )
         add(f"{co} reaffirmed its annual guidance.", "neutral")
-        add(f"{co} will report results on Thursday.", "neutral")
-        contrast = f"{co} rallied after strong results while {other} slumped on a weak forecast."
+        add(f"{co} will report results on {pick(('Monday', 'Tuesday', 'Thursday'))}.", "neutral")
+        add(f"{co} shares closed unchanged at ${rng.randrange(10, 300)}.{rng.randrange(10, 99)}.", "neutral")
+        add(f"{co} scheduled its annual meeting for May {rng.randrange(1, 28)}.", "neutral")
+        pos, neg = pick(_POS_PRED), pick(_NEG_PRED)
+        contrast = f"{co} {pos} while {other} {neg}."
         add(contrast, "positive", co)
         add(contrast, "negative", other)
-        contrast = f"{co} lost share to {other}, whose sales jumped 20%."
+        contrast = f"{co} {neg}, but {other} {pos}."
         add(contrast, "negative", co)
         add(contrast, "positive", other)
-        upgrade = f"An analyst upgraded {co} to buy and downgraded {other} to sell."
+        contrast = f"{co} lost customers to {other}, whose sales jumped {rng.randrange(5, 60)}%."
+        add(contrast, "negative", co)
+        add(contrast, "positive", other)
+        contrast = f"{co} gained market share at the expense of {other}."
+        add(contrast, "positive", co)
+        add(contrast, "negative", other)
+        upgrade = f"Analysts upgraded {co} to buy and downgraded {other} to sell."
         add(upgrade, "positive", co)
         add(upgrade, "negative", other)
+        add(f"{co} {pos} while rivals {pick(('slumped', 'struggled', 'fell'))}.", "positive", co)
+        add(f"{co} {neg} while rivals {pick(('rallied', 'thrived', 'gained'))}.", "negative", co)
     return out

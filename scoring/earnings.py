@@ -229,6 +229,8 @@ def _actual_expected(window: str, amounts: list[Amount]) -> tuple[Amount | None,
         return amounts[0], None
     first, second = amounts[0], amounts[1]
     between = window[first.end : second.start]
+    if not _EXPECTED.search(window) and not _VERSUS.search(between):
+        return first, None  # "to $35 million from $120 million": the second is last year's figure
     # "estimates of $1.10, but earned $1.20": the expectation came first.
     if _EXPECTED.search(window[: first.start]) and not _VERSUS.search(between):
         return second, first

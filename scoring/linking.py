@@ -342,18 +342,35 @@ def _longest_alias(index: AliasIndex, toks: list[Span], i: int) -> tuple[int, st
 
 
 def confirm_weak(mentions: list[Mention], texts: dict[str, str]) -> list[Mention]:
-    """Keep a weak (dictionary-word) mention when the article backs it or its next word is a company cue."""
+    """Keep a weak (dictionary-word) mention when the article backs it with a stronger mention, when its
+    next word is a company cue ("Target said"), or when it is capitalised mid-sentence in running text,
+    where capitals mark a proper noun; at a sentence start or in a Title Case headline they do not."""
     strong = {m.symbol for m in mentions if m.kind != "weak"}
     kept = []
     for m in mentions:
         if m.kind == "weak" and m.symbol not in strong:
-            following = texts[m.section][m.end : m.end + 24]
+            text = texts[m.section]
+            following = text[m.end : m.end + 24]
             next_word = re.match(r"(?:'s|’s)?\s*([A-Za-z']+)", following)
-            cue = bool(next_word) and next_word.group(1).lower() in _COMPANY_CUES  # type: ignore[union-attr]
-            if not cue:
+            cue = next_word is not None and next_word.group(1).lower() in _COMPANY_CUES
+            if not cue and (_sentence_initial(text, m.start) or _title_case(text, m.start)):
                 continue
         kept.append(m)
     return kept
+
+
+def _sentence_initial(text: str, at: int) -> bool:
+    before = text[:at].rstrip(" \t\"'“‘(")
+    return not before or before[-1] in ".!?:;\n-–—"
+
+
+def _title_case(text: str, at: int) -> bool:
+    """Whether the line around ``at`` is a headline in Title Case (most longer words capitalised)."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    line_words: list[str] = re.findall(r"[A-Za-z][\w'’-]*", text[start : end if end >= 0 else None])
+    long_words = [w for w in line_words if len(w) > 3]
+    return len(long_words) >= 3 and sum(w[0].isupper() for w in long_words) / len(long_words) > 0.6
 
 
 def find_orgs(text: str, section: Literal["title", "body"], linked: list[Mention]) -> list[Mention]:

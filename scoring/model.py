@@ -1,7 +1,7 @@
 """The packaged sentence-sentiment model: int8 ONNX MiniLM run by onnxruntime, with its tokenizer.
 
 Scores a sentence, or a sentence toward a named target (encoded as the pair ``target [SEP] sentence``).
-Deterministic: each input is padded to a length that depends on it alone (a multiple of 8), and inputs of
+Deterministic: each input is padded to a length that depends on it alone (a multiple of 4), and inputs of
 one padded length are batched together, so a sentence scores the same whatever it is batched with.
 """
 
@@ -20,8 +20,8 @@ import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
 ARTIFACTS: Final = Path(__file__).resolve().parent / "artifacts"
-_PAD_MULTIPLE: Final = 8
-_BATCH: Final = 64
+_PAD_MULTIPLE: Final = 4
+_BATCH: Final = 32
 
 Probabilities = npt.NDArray[np.float32]
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from core.records import TickerRef
 from core.scale import label_of, polarity_of
-from scoring import aggregate, linking
+from scoring import aggregate, direction, linking
 from scoring.aggregate import Presence, Scored
 from scoring.analysis import (
     Analysis,
@@ -34,7 +34,8 @@ _MAX_HIGHLIGHTS = 3
 @dataclass(slots=True)
 class _Sentence:
     section: Section
-    index: int  # position within its section
+    index: int  # position within its paragraph
+    paragraph: int  # paragraph of its section, from 0
     start: int
     end: int
     text: str
@@ -44,6 +45,7 @@ class _Sentence:
     score: float = 0.0
     confidence: float = 0.0
     target_scores: dict[str, tuple[float, float]] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -64,26 +66,47 @@ class Scorer:
     # -- sentences and targets ------------------------------------------------------------------------
 
     def classify(self, texts: Sequence[str]) -> list[SentenceScore]:
-        probs = self._model.predict(list(texts))
-        out = []
-        for row in probs:
-            score, conf = aggregate.score_of(row, self._model.info.labels)
-            out.append(SentenceScore(score, label_of(score), polarity_of(score), conf))
-        return out
+        """Sentence sentiment: the model and the direction x quantity rule. Typed events are weighed in
+        only at article level: blended into single sentences they cost accuracy on held-out headlines."""
+        scores = self._sentence_scores(texts)
+        return [SentenceScore(score, label_of(score), polarity_of(score), conf) for score, conf in scores]
 
     def targets(self, text: str, names: Sequence[str]) -> list[TargetScore]:
         """Sentiment of ``text`` toward each name, in the given order."""
-        if not names:
-            return []
-        probs = self._model.predict([text] * len(names), list(names))
+        scores = self._target_scores([(text, name, list(names)) for name in names])
+        return [
+            TargetScore(name, score, label_of(score), polarity_of(score), conf)
+            for name, (score, conf) in zip(names, scores, strict=True)
+        ]
+
+    def _sentence_scores(self, texts: Sequence[str]) -> list[tuple[float, float]]:
+        labels = self._model.info.labels
         out = []
-        for name, row in zip(names, probs, strict=True):
-            score, conf = aggregate.score_of(row, self._model.info.labels)
-            out.append(TargetScore(name, score, label_of(score), polarity_of(score), conf))
+        for text, row in zip(texts, self._model.predict(list(texts)), strict=True):
+            score, conf = aggregate.score_of(row, labels)
+            out.append((direction.adjust(score, text), conf))
+        return out
+
+    def _target_scores(self, items: Sequence[tuple[str, str, list[str]]]) -> list[tuple[float, float]]:
+        """(sentence, target, every name in it): the clause that speaks of the target alone when the
+        sentence splits cleanly ("A rose, while B fell"), else the model's pair reading of the whole."""
+        clauses = [direction.target_clause(text, name, others) for text, name, others in items]
+        out: list[tuple[float, float]] = [(0.0, 0.0)] * len(items)
+        single = [(i, c) for i, c in enumerate(clauses) if c is not None]
+        scores = self._sentence_scores([c[0] for _, c in single])
+        for (i, (_, inverted)), (score, conf) in zip(single, scores, strict=True):
+            out[i] = (-score if inverted else score, conf)
+        paired = [i for i, c in enumerate(clauses) if c is None]
+        if paired:
+            probs = self._model.predict([items[i][0] for i in paired], [items[i][1] for i in paired])
+            for i, row in zip(paired, probs, strict=True):
+                score, conf = aggregate.score_of(row, self._model.info.labels)
+                out[i] = (direction.adjust(score, items[i][0]), conf)
         return out
 
     def events(self, text: str) -> list[Event]:
         prepared = self._prepare(ArticleText(title="", body=text))
+        self._score_sentences([prepared])  # evidence carries its sentence's score
         return self._events(prepared)
 
     # -- articles -------------------------------------------------------------------------------------
@@ -107,11 +130,15 @@ class Scorer:
         for section in sections:
             orgs += linking.find_orgs(texts[section], section, mentions)
         mentions = linking.resolve_known_orgs(mentions + orgs, texts)
-        sentences = [
-            _Sentence(section, i, span.start, span.end, span.text)
-            for section in sections
-            for i, span in enumerate(split_sentences(texts[section]))
-        ]
+        sentences: list[_Sentence] = []
+        for section in sections:
+            paragraph, index, last_end = 0, 0, 0
+            for span in split_sentences(texts[section]):
+                # A blank or broken line between sentences starts a new paragraph.
+                if "\n" in texts[section][last_end : span.start] and sentences and last_end:
+                    paragraph, index = paragraph + 1, 0
+                sentences.append(_Sentence(section, index, paragraph, span.start, span.end, span.text))
+                index, last_end = index + 1, span.end
         by_section: dict[str, list[Mention]] = defaultdict(list)
         for m in mentions:
             by_section[m.section].append(m)
@@ -130,10 +157,10 @@ class Scorer:
     def _score_sentences(self, prepared: Sequence[_Prepared]) -> None:
         """One model call for every sentence of every article, and one for every contested target."""
         sentences = [s for p in prepared for s in p.sentences]
-        probs = self._model.predict([s.text for s in sentences])
-        labels = self._model.info.labels
-        for sent, row in zip(sentences, probs, strict=True):
-            sent.score, sent.confidence = aggregate.score_of(row, labels)
+        for sent, (score, conf) in zip(
+            sentences, self._sentence_scores([s.text for s in sentences]), strict=True
+        ):
+            sent.score, sent.confidence = score, conf
         # A sentence naming several organisations is scored toward each ticker it names.
         pairs: list[tuple[_Sentence, str, str]] = []
         for sent in sentences:
@@ -142,23 +169,28 @@ class Scorer:
                 for symbol in sent.about:
                     surface = next(m.name for m in sent.mentions if m.symbol == symbol)
                     pairs.append((sent, symbol, surface))
-        if pairs:
-            pair_probs = self._model.predict([s.text for s, _, _ in pairs], [n for _, _, n in pairs])
-            for (sent, symbol, _), row in zip(pairs, pair_probs, strict=True):
-                sent.target_scores[symbol] = aggregate.score_of(row, labels)
+        items = [(sent.text, surface, [m.name for m in sent.mentions]) for sent, _, surface in pairs]
+        for (sent, symbol, _), scored in zip(pairs, self._target_scores(items), strict=True):
+            sent.target_scores[symbol] = scored
 
     def _analysis(self, p: _Prepared) -> Analysis:
-        scored = [
-            Scored(s.score, s.confidence, aggregate.position_weight(s.section, s.index)) for s in p.sentences
-        ]
+        events = tuple(self._events(p))
+        scored = [self._scored(s, s.score, s.confidence) for s in p.sentences]
         overall, confidence = aggregate.combine(scored)
         return Analysis(
             model=self.model_version,
             sentiment=Sentiment(overall, label_of(overall), confidence),
             tickers=self._tickers(p, overall),
             entities=self._entities(p),
-            events=tuple(self._events(p)),
+            events=events,
         )
+
+    @staticmethod
+    def _scored(s: _Sentence, score: float, confidence: float, symbol: str | None = None) -> Scored:
+        facts = [(e.type, e.attributes) for e in s.events if symbol is None or e.symbol == symbol]
+        direction = aggregate.event_direction(facts)
+        weight = aggregate.sentence_weight(s.section, s.index, s.paragraph, s.text, direction is not None)
+        return Scored(aggregate.with_events(score, direction), confidence, weight)
 
     def _tickers(self, p: _Prepared, overall: float) -> tuple[TickerSentiment, ...]:
         symbols = list(dict.fromkeys([m.symbol for m in p.mentions if m.symbol]))
@@ -173,8 +205,9 @@ class Scorer:
             items, evidence = [], []
             for s in concerned:
                 score, conf = s.target_scores.get(symbol, (s.score, s.confidence))
-                weight = aggregate.position_weight(s.section, s.index) * (0.7 if s.coref else 1.0)
-                items.append(Scored(score, conf, weight))
+                item = self._scored(s, score, conf, symbol)
+                # A sentence reaching the company only through "it" / "the company" counts a little less.
+                items.append(Scored(item.score, item.confidence, item.weight * (0.7 if s.coref else 1.0)))
                 evidence.append((s, score))
             if items:
                 score, conf = aggregate.combine(items)
@@ -225,15 +258,21 @@ class Scorer:
                 subject = parties[0]
             for found in find_events(Context(s.text, parties, subject)):
                 evidence = Highlight(s.text, s.section, s.start, s.end, s.score)
-                out.append(
-                    Event(
-                        found.type, found.symbol, found.entity, found.attributes, evidence, found.confidence
-                    )
+                event = Event(
+                    found.type, found.symbol, found.entity, found.attributes, evidence, found.confidence
                 )
+                out.append(event)
+                s.events.append(event)
             named = next((x for x in parties if x.symbol), None)
             if named is not None:
                 last = named
-        return out
+        # A headline restates the body's news: keep a title event only when the body has none of its type.
+        body_types = {e.type for e in out if e.evidence.section == "body"}
+        kept = [e for e in out if e.evidence.section == "body" or e.type not in body_types]
+        for s in p.sentences:
+            if s.section == "title":
+                s.events = [e for e in s.events if e in kept]
+        return kept
 
     def _name(self, m: Mention) -> str:
         ref = self._index.by_symbol.get(m.symbol) if m.symbol else None

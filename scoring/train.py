@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import tempfile
 import time
 from collections import Counter
@@ -47,18 +46,19 @@ def build_common_words(out: Path) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m scoring.train")
     parser.add_argument("--layers", type=int, default=3, help="transformer layers kept (speed vs accuracy)")
-    parser.add_argument("--epochs", type=float, default=0.6)
+    parser.add_argument("--epochs", type=float, default=1.4)
     parser.add_argument("--lr", type=float, default=8e-5)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1, help="torch threads; 1 is fastest on a busy box")
     parser.add_argument("--version", default="tt-minilm-1.0")
     parser.add_argument("--skip-words", action="store_true")
+    parser.add_argument("--out", type=Path, default=ARTIFACTS, help="artifact directory")
     args = parser.parse_args(argv)
 
-    ARTIFACTS.mkdir(exist_ok=True)
+    args.out.mkdir(exist_ok=True)
     if not args.skip_words:
-        print("common words:", build_common_words(ARTIFACTS / "common_words.txt"))
+        print("common words:", build_common_words(args.out / "common_words.txt"))
     _train(args)
 
 
@@ -169,11 +169,11 @@ def _export(model: Any, tokenizer: Any, args: argparse.Namespace) -> None:
         )
         quantize_dynamic(
             str(fp32),
-            str(ARTIFACTS / "model.onnx"),
+            str(args.out / "model.onnx"),
             weight_type=QuantType.QInt8,
             extra_options={"DefaultTensorType": 1},
         )
-    tokenizer.backend_tokenizer.save(str(ARTIFACTS / "tokenizer.json"))
+    tokenizer.backend_tokenizer.save(str(args.out / "tokenizer.json"))
     meta = {
         "version": args.version,
         "labels": list(LABELS),
@@ -184,9 +184,8 @@ def _export(model: Any, tokenizer: Any, args: argparse.Namespace) -> None:
         "lr": args.lr,
         "seed": args.seed,
     }
-    (ARTIFACTS / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    print("wrote", ARTIFACTS, {p.name: p.stat().st_size for p in ARTIFACTS.iterdir()})
-    shutil.rmtree(ARTIFACTS / "__pycache__", ignore_errors=True)
+    (args.out / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    print("wrote", args.out, {p.name: p.stat().st_size for p in args.out.iterdir() if p.is_file()})
 
 
 if __name__ == "__main__":

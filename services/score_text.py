@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
@@ -18,6 +19,8 @@ from core.errors import InvalidInput, PayloadTooLarge, Unavailable
 from core.records import TickerRef, normalize_symbol
 from db import tickers as db_tickers
 from services.deps import Deps
+
+log = logging.getLogger("services.score_text")
 
 MAX_TEXT_BYTES = 20 * 1024
 # Inference holds the GIL in numpy/onnx for tens of milliseconds; a small pool bounds CPU per process.
@@ -50,7 +53,13 @@ class TextScoringEngine:
                 async with deps.connection() as conn:
                     refs = await db_tickers.list_ticker_refs(conn)
                 loop = asyncio.get_running_loop()
-                self._scorer = await loop.run_in_executor(self._pool, self._factory, refs)
+                try:
+                    self._scorer = await loop.run_in_executor(self._pool, self._factory, refs)
+                except OSError as exc:  # the model artifact is missing or unreadable: not the client's fault
+                    log.error("text scorer unavailable: %s", exc)
+                    raise Unavailable(
+                        "the scoring model is not available on this server", retry_after=60
+                    ) from exc
             return self._scorer
 
     async def analyze(

@@ -36,6 +36,7 @@ from services.ingest import ingest_articles
 from services.reads_cache import (
     LIST_DEPENDENCIES,
     Entry,
+    Miss,
     ReadsCache,
     article_dependencies,
     reads_cache,
@@ -109,7 +110,9 @@ class World:
         return value
 
     async def truth_article(self, article_id: int) -> tuple[int, float | None]:
-        row = await self.deps.pool.fetchrow("select id, sentiment_score from articles where id = $1", article_id)
+        row = await self.deps.pool.fetchrow(
+            "select id, sentiment_score from articles where id = $1", article_id
+        )
         assert row is not None
         return row["id"], row["sentiment_score"]
 
@@ -133,6 +136,10 @@ async def world(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[World]:
     await cache.aclose()
 
 
+async def _flush(cache: Cache) -> None:
+    await cache.redis.flushdb()
+
+
 # Scores are stored as real (float4): compare what Postgres gives back, not the float we sent.
 Op = tuple[str, int, int]
 OPS = st.lists(
@@ -152,8 +159,10 @@ def test_sequential_reads_never_stale(settings: Settings, database_url: str) -> 
     with asyncio.Runner() as runner:
         pool = runner.run(create_pool(database_url, min_size=1, max_size=4))
         cache = Cache(create_client(settings.redis_url.get_secret_value()))
-        runner.run(cache.redis.flushdb())
-        w = World(deps=Deps(settings=settings, pool=pool, cache=cache), source=f"prop-{uuid.uuid4().hex[:10]}")
+        runner.run(_flush(cache))
+        w = World(
+            deps=Deps(settings=settings, pool=pool, cache=cache), source=f"prop-{uuid.uuid4().hex[:10]}"
+        )
         for _ in range(5):
             runner.run(w.ingest())
 
@@ -174,7 +183,9 @@ def test_sequential_reads_never_stale(settings: Settings, database_url: str) -> 
                     total["reads"] += 1
                     assert await w.read_list() == await w.truth_list()
 
-        @hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @hypothesis_settings(
+            max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
         @given(OPS)
         def check(ops: list[Op]) -> None:
             runner.run(run(ops))
@@ -258,6 +269,7 @@ async def test_cache_off_always_reads_postgres(world: World, settings: Settings,
     cache = reads_cache(deps)
     assert cache.enabled is enabled
     miss = await cache.get("x", depends_on=LIST_DEPENDENCIES)
+    assert isinstance(miss, Miss)
     await cache.put(miss, b"body")
     again = await cache.get("x", depends_on=LIST_DEPENDENCIES)
     assert isinstance(again, Entry) is enabled

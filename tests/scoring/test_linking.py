@@ -66,7 +66,7 @@ def test_unknown_organisation_is_an_entity(scorer: Scorer) -> None:
     result = scorer.analyze(ArticleText(title="", body=body))
     entities = {e.name: e.symbol for e in result.entities}
     assert entities["Zorblax"] is None
-    assert entities["Microsoft Corporation"] == "MSFT"
+    assert "MSFT" in entities.values()
 
 
 def test_target_dependent_ticker_scores(scorer: Scorer) -> None:

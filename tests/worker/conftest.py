@@ -234,14 +234,14 @@ with buckets as (
     where t.score is not null
 )
 select symbol, granularity, bucket_start, count(*)::int as n,
-       round(sum(relevance * score)::numeric, 4) as wsum,
+       round(sum(relevance::float8 * score::float8)::numeric, 6) as wsum,
        count(*) filter (where score >= 0.15)::int as pos,
        count(*) filter (where score <= -0.15)::int as neg
 from buckets group by 1, 2, 3 order by 1, 2, 3
 """
 
 _STORED = """
-select symbol, granularity, bucket_start, article_count, round(weighted_score_sum::numeric, 4), positive,
+select symbol, granularity, bucket_start, article_count, round(weighted_score_sum::numeric, 6), positive,
        negative
 from ticker_sentiment_buckets order by 1, 2, 3
 """

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.records import ArticleIn
+from core.scale import label_of
 from services import jobs as job_service
 from services.deps import Deps
 from tests.worker.conftest import (
@@ -67,12 +69,14 @@ async def test_duplicate_delivery_changes_no_row(wdeps: Deps) -> None:
 
 
 async def test_rescore_keeps_history_and_newest_model_wins(wdeps: Deps) -> None:
-    ids = await ingest(wdeps, make_articles(10))
+    # Newer than every other test's articles, so the backfill (--since) covers these ten only.
+    since = datetime.now(UTC) - timedelta(days=2)
+    ids = await ingest(wdeps, make_articles(10, start=since))
     await run_burst(wdeps)
     old_model = await wdeps.pool.fetchval("select sentiment_model from articles where id = $1", ids[0])
 
-    progress = [p async for p in job_service.enqueue_rescore(wdeps, model=f"{old_model}-next")]
-    assert progress and progress[-1].enqueued >= 10
+    progress = [p async for p in job_service.enqueue_rescore(wdeps, model=f"{old_model}-next", since=since)]
+    assert progress and progress[-1].enqueued == 10
     await run_burst(wdeps, path=SHIFTED)
     rows = await wdeps.pool.fetch("select sentiment_model from articles where id = any($1::bigint[])", ids)
     assert {r["sentiment_model"] for r in rows} == {f"{old_model}-next"}
@@ -118,29 +122,39 @@ async def test_poison_article_is_dead_lettered_and_retry_failed_requeues(
 
 
 @pytest.mark.skipif(not real_scorer_available(), reason="the scoring model is not packaged yet")
-async def test_seed_article_scores_as_the_product_promises(wdeps: Deps) -> None:
+async def test_seed_article_is_stored_with_its_ticker_and_events(wdeps: Deps) -> None:
+    """What the worker promises for the reference article; the score band itself is tested in scoring."""
     text = SEED_ARTICLE.read_text(encoding="utf-8")
-    title, _, body = text.partition("\n")
     [article_id] = await ingest(
         wdeps,
         [
             ArticleIn(
                 source="worker-tests",
-                title=title.strip(),
-                body=body.strip(),
+                title="Lumen Technologies to acquire Alkira",
+                body=text.strip(),
                 published_at="2025-05-06T12:00:00Z",
             )
         ],
     )
     await run_burst(wdeps)
-    row = await wdeps.pool.fetchrow("select status, sentiment_label from articles where id = $1", article_id)
-    assert row["status"] == "scored" and row["sentiment_label"] == "moderately positive"
-    assert (
-        await wdeps.pool.fetchval(
-            "select count(*) from article_tickers where article_id = $1 and symbol = 'LUMN'", article_id
-        )
-        == 1
+    row = await wdeps.pool.fetchrow(
+        "select status, sentiment_score, sentiment_label, sentiment_model from articles where id = $1",
+        article_id,
     )
+    assert row["status"] == "scored" and row["sentiment_model"]
+    assert row["sentiment_label"] == label_of(row["sentiment_score"])
+    lumn = await wdeps.pool.fetchrow(
+        "select relevance, score, highlights from article_tickers where article_id = $1 and symbol = 'LUMN'",
+        article_id,
+    )
+    assert lumn is not None and lumn["score"] is not None and lumn["highlights"]
+    types = {
+        r["type"]
+        for r in await wdeps.pool.fetch(
+            "select type from events where article_id = $1 and model = $2", article_id, row["sentiment_model"]
+        )
+    }
+    assert {"acquisition", "earnings", "guidance"} <= types
 
 
 async def test_stop_releases_claimed_batches_that_have_not_started(

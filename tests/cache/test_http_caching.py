@@ -1,0 +1,207 @@
+"""The read-through through the whole app: GraphQL hits skip strawberry, writes invalidate at once,
+REST answers ETag / 304 / Cache-Control, persisted operations and registered-only keys."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+
+from api.app import create_app
+from cache.store import Cache, create_client
+from core.settings import Settings
+from schema.view import GraphQLView
+from services.deps import Deps
+from services.keys import create_key
+from services.reads_cache import ReadsCache, reads_cache
+from tests.api.conftest import serve
+
+
+@pytest_asyncio.fixture(scope="module")
+async def app(settings: Settings) -> Starlette:
+    redis = Redis.from_url(settings.redis_url.get_secret_value())
+    await redis.flushdb()
+    await redis.aclose()
+    return create_app(settings)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def client(app: Starlette, auth_headers: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(app, headers=auth_headers) as c:
+        yield c
+
+
+@pytest.fixture
+def view_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts requests that reached strawberry (parse, validate, execute)."""
+    runs: list[int] = []
+    original = GraphQLView.run
+
+    async def counting(self: GraphQLView, *args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GraphQLView, "run", counting)
+    return runs
+
+
+def _article(source: str, n: int) -> dict[str, Any]:
+    return {
+        "source": source,
+        "external_id": uuid.uuid4().hex,
+        "title": f"cache test {n}",
+        "body": f"body {n}",
+        "published_at": f"2026-03-01T10:{n:02d}:00Z",
+    }
+
+
+async def _ingest(client: httpx.AsyncClient, source: str, n: int) -> int:
+    response = await client.post("/v1/articles", json=_article(source, n))
+    assert response.status_code in (200, 201), response.text
+    article_id: int = response.json()["id"]
+    return int(article_id)
+
+
+def _list_query(source: str) -> dict[str, Any]:
+    return {
+        "query": "query($f: ArticleFilter) {"
+        " articles(first: 5, filter: $f) { edges { node { id title } } } }",
+        "variables": {"f": {"sources": [source]}},
+    }
+
+
+def _ids(response: httpx.Response) -> list[str]:
+    return [e["node"]["id"] for e in response.json()["data"]["articles"]["edges"]]
+
+
+async def test_graphql_hit_serves_stored_bytes_without_strawberry(
+    client: httpx.AsyncClient, view_runs: list[int]
+) -> None:
+    source = f"http-{uuid.uuid4().hex[:8]}"
+    await _ingest(client, source, 1)
+    first = await client.post("/graphql", json=_list_query(source))
+    assert first.headers["x-cache"] == "miss" and len(view_runs) == 1
+    second = await client.post("/graphql", json=_list_query(source))
+    assert second.headers["x-cache"] == "hit"
+    assert second.content == first.content
+    assert len(view_runs) == 1, "a hit must not reach strawberry"
+    # The same operation spelled differently is the same entry.
+    spaced = dict(
+        _list_query(source),
+        query="query ($f: ArticleFilter) {\n  articles(first: 5, filter: $f)"
+        " { edges { node { id   title } } }\n}  # comment",
+    )
+    third = await client.post("/graphql", json=spaced)
+    assert third.headers["x-cache"] == "hit" and len(view_runs) == 1
+
+
+async def test_ingest_makes_lists_fresh_at_once(client: httpx.AsyncClient) -> None:
+    source = f"http-{uuid.uuid4().hex[:8]}"
+    await _ingest(client, source, 1)
+    before = _ids(await client.post("/graphql", json=_list_query(source)))
+    assert _ids(await client.post("/graphql", json=_list_query(source))) == before
+    new_id = await _ingest(client, source, 2)
+    after = await client.post("/graphql", json=_list_query(source))
+    assert after.headers["x-cache"] == "miss"
+    assert _ids(after)[0] == str(new_id)
+
+
+async def test_article_entry_depends_on_its_article_only(
+    client: httpx.AsyncClient, settings: Settings, pool: asyncpg.Pool
+) -> None:
+    source = f"http-{uuid.uuid4().hex[:8]}"
+    mine, other = await _ingest(client, source, 1), await _ingest(client, source, 2)
+    query = {"query": "query($id: ID!) { article(id: $id) { id title sentiment { score } } }"}
+    body = dict(query, variables={"id": str(mine)})
+    assert (await client.post("/graphql", json=body)).headers["x-cache"] == "miss"
+    await _ingest(client, source, 3)  # an unrelated write
+    assert (await client.post("/graphql", json=body)).headers["x-cache"] == "hit"
+    # A re-score of this article (what the worker does) makes the entry unreachable.
+    await pool.execute(
+        "update articles set sentiment_score = 0.7, sentiment_label = 'moderately positive',"
+        " sentiment_confidence = 0.9, sentiment_model = 'm', scored_at = now(), status = 'scored'"
+        " where id = $1",
+        mine,
+    )
+    cache = Cache(create_client(settings.redis_url.get_secret_value()))
+    await cache.bump_articles(article_ids=[mine], symbols=[])
+    await cache.aclose()
+    fresh = await client.post("/graphql", json=body)
+    assert fresh.headers["x-cache"] == "miss"
+    assert fresh.json()["data"]["article"]["sentiment"]["score"] == pytest.approx(0.7)
+    assert other != mine
+
+
+async def test_rest_etag_304_and_cache_control(client: httpx.AsyncClient) -> None:
+    source = f"http-{uuid.uuid4().hex[:8]}"
+    article_id = await _ingest(client, source, 1)
+    first = await client.get(f"/v1/articles/{article_id}")
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    second = await client.get(f"/v1/articles/{article_id}")
+    assert second.headers["x-cache"] == "hit" and second.content == first.content
+    assert second.headers["content-type"].startswith("application/json")
+    not_modified = await client.get(f"/v1/articles/{article_id}", headers={"If-None-Match": etag})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    listing = await client.get("/v1/articles", params={"source": source, "limit": 5})
+    assert listing.status_code == 200
+    await _ingest(client, source, 2)
+    relisted = await client.get(
+        "/v1/articles",
+        params={"source": source, "limit": 5},
+        headers={"If-None-Match": listing.headers["etag"]},
+    )
+    assert relisted.status_code == 200 and relisted.headers["etag"] != listing.headers["etag"]
+    scale = await client.get("/v1/meta/sentiment-scale")
+    assert scale.headers["cache-control"].startswith("public")
+
+
+async def test_persisted_operations(
+    client: httpx.AsyncClient, settings: Settings, pool: asyncpg.Pool
+) -> None:
+    document = "{ sentimentScale { label } }"
+    sha = hashlib.sha256(document.encode()).hexdigest()
+    hash_only = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha}}}
+    unknown = await client.post("/graphql", json=hash_only)
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "persisted_query_not_found"
+    mismatch = await client.post("/graphql", json=dict(hash_only, query="{ sentimentScale { min } }"))
+    assert mismatch.json()["errors"][0]["extensions"]["code"] == "persisted_query_hash_mismatch"
+    # APQ: hash and text once, then the hash alone.
+    registered = await client.post("/graphql", json=dict(hash_only, query=document))
+    assert registered.status_code == 200 and "errors" not in registered.json()
+    again = await client.post("/graphql", json=hash_only)
+    assert again.json() == registered.json()
+
+    # A key restricted to registered documents: only trusted (operator-registered) ones run.
+    deps = Deps(settings=settings, pool=pool)
+    issued = await create_key(
+        deps, name="front-end", scopes=["read"], rate_per_min=100_000, persisted_only=True
+    )
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    adhoc = await client.post("/graphql", json={"query": document}, headers=headers)
+    assert adhoc.json()["errors"][0]["extensions"]["code"] == "persisted_query_required"
+    automatic = await client.post("/graphql", json=hash_only, headers=headers)
+    assert automatic.json()["errors"][0]["extensions"]["code"] == "persisted_query_required"
+    trusted_doc = "{ sentimentScale { label polarity } }"
+    # What an operator's deploy step does: register the front-end's documents as trusted.
+    redis_cache = Cache(create_client(settings.redis_url.get_secret_value()))
+    cache: ReadsCache = reads_cache(Deps(settings=settings, pool=pool, cache=redis_cache))
+    trusted_sha = await cache.register_operation(trusted_doc, trusted=True)
+    await redis_cache.aclose()
+    ok = await client.post(
+        "/graphql",
+        json={"extensions": {"persistedQuery": {"version": 1, "sha256Hash": trusted_sha}}},
+        headers=headers,
+    )
+    assert ok.status_code == 200 and "errors" not in ok.json(), ok.text
+    as_text = await client.post("/graphql", json={"query": trusted_doc}, headers=headers)
+    assert as_text.status_code == 200 and "errors" not in as_text.json()
