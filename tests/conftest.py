@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 import pytest_asyncio
+import redis.asyncio as aioredis
 
 from core.settings import Settings
 from db.migrate import migrate
@@ -47,6 +48,17 @@ def redis_url() -> str:
 
 
 _DATABASE_URL = ""
+
+
+@pytest_asyncio.fixture(scope="session", autouse=True)
+async def _clean_redis_db(redis_url: str) -> None:
+    """Start from an empty test Redis db: a previous session's cached responses and generations were
+    computed against another database, and fixtures that write rows with SQL do not bump generations."""
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
 
 
 @pytest_asyncio.fixture(scope="session", autouse=True)
