@@ -12,6 +12,7 @@ import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from core.settings import Settings
 from schema.app import build_schema
 from schema.limits import check_document, limits_for
 from tests.api.conftest import serve
+from tests.schema.test_loaders import PAGE
 
 LIMIT_MS = 50.0
 
@@ -67,10 +69,11 @@ def _directives(n: int) -> str:
 
 
 def _costly() -> str:
-    # 10 root fields x 100 articles x 10 tickers x 100 articles: about 1,000x the cost limit of 5,000.
+    # 10 roots x 100 articles x 10 tickers x 100 articles x 21 objects: 22,032,010, over 1,000x the
+    # limit of 20,000 (schema.limits counts objects; leaves are free), within the depth and alias limits.
     inner = (
         "articles(first: 100) { edges { node { tickers { ticker {"
-        " articles(first: 100) { edges { node { id } } } } } } } }"
+        " articles(first: 100) { edges { node { tickers { symbol } events { type } } } } } } } } }"
     )
     return "{ " + " ".join(f"r{i}: {inner}" for i in range(10)) + " }"
 
@@ -156,3 +159,30 @@ def test_introspection_is_refused_outside_development(settings: Settings) -> Non
     errors = check_document(schema, parse("{ __schema { types { name } } }"), limits=limits_for(production))
     assert [e.extensions["code"] for e in errors if e.extensions] == ["introspection_disabled"]
     assert check_document(schema, parse("{ __schema { types { name } } }"), limits=limits_for(settings)) == []
+
+
+@pytest.mark.parametrize("first", [50, 100])
+async def test_a_page_with_tickers_and_events_is_accepted(
+    client: httpx.AsyncClient, field_calls: list[str], first: int
+) -> None:
+    # Issue 2's page: what a front-end shows. The cost limit must let it run, at both page sizes.
+    response = await client.post(
+        "/graphql", json={"query": PAGE, "variables": {"source": f"page-{uuid.uuid4().hex}", "first": first}}
+    )
+    assert response.status_code == 200, response.text[:300]
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    assert body["data"]["articles"]["pageInfo"]["hasNextPage"] is False
+    assert field_calls
+
+
+def test_cost_counts_objects_and_page_info_once(settings: Settings) -> None:
+    schema = build_schema(settings)._schema
+    limits = limits_for(settings)
+    query = "{ articles(first: 20) { edges { node { id tickers { symbol } } } pageInfo { hasNextPage } } }"
+    # 1 (connection) + 20 x (edge + node + 10 tickers) + 1 (pageInfo): see schema.limits.
+    errors = check_document(schema, parse(query), limits=replace(limits, max_cost=241))
+    assert [(e.extensions or {}).get("value") for e in errors] == [242]
+    assert check_document(schema, parse(query), limits=replace(limits, max_cost=242)) == []
+    page = check_document(schema, parse(PAGE), limits=replace(limits, max_cost=1), variables={"first": 50})
+    assert [(e.extensions or {}).get("value") for e in page] == [7652]
