@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,10 +36,26 @@ def _decode_jsonb(data: bytes) -> Any:
     return orjson.loads(data[1:])
 
 
+_FLOAT4 = struct.Struct("!f")
+
+
+def _encode_float4(value: float) -> bytes:
+    return _FLOAT4.pack(value)
+
+
+def _decode_float4(data: bytes) -> float:
+    # Scores are stored as real; widening 0.425f to a double gives 0.42500001192092896, noise that
+    # clients would see in JSON. Seven significant digits are exactly what a real holds.
+    return float(f"{_FLOAT4.unpack(data)[0]:.7g}")
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
-    # Binary jsonb codec: a text codec breaks COPY (asyncpg#604).
+    # Binary codecs: a text codec breaks COPY (asyncpg#604).
     await conn.set_type_codec(
         "jsonb", schema="pg_catalog", format="binary", encoder=_encode_jsonb, decoder=_decode_jsonb
+    )
+    await conn.set_type_codec(
+        "float4", schema="pg_catalog", format="binary", encoder=_encode_float4, decoder=_decode_float4
     )
 
 
