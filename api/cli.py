@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import copy
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Any, Final
 
 import uvicorn
+import uvicorn.config
 
 from api.keys import add_keys
 from core.settings import Settings
 
 # Each adds one subcommand to the parser and sets ``handler`` (Namespace -> exit status) on it.
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, with ``RedactKeys`` on every handler and the app's own loggers routed through it.
+
+    A key a client put in the URL (refused with 401, but requested all the same) would otherwise be
+    printed by the access log, and app records would reach stderr through logging's unfiltered fallback.
+    """
+    config: dict[str, Any] = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {"redact_keys": {"()": "api.auth.RedactKeys"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact_keys"]
+    config["root"] = {"handlers": ["default"], "level": level.upper()}
+    return config
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -27,6 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level.lower(),
+        log_config=log_config(settings.log_level),
         # Keys and tokens can arrive in query strings by mistake; the access log would keep them.
         access_log=args.access_log,
         proxy_headers=True,

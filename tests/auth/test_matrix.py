@@ -67,6 +67,7 @@ def rest_calls(article_id: int) -> list[Call]:
         Call("getArticle", "GET", f"/v1/articles/{article_id}", "read", 200),
         Call("listTickers", "GET", "/v1/tickers", "read", 200),
         Call("getTicker", "GET", "/v1/tickers/LUMN", "read", 200),
+        Call("getTickerSentiment", "GET", "/v1/tickers/LUMN/sentiment", "read", 200),
         Call("listEvents", "GET", "/v1/events", "read", 200),
         Call("getSentimentScale", "GET", "/v1/meta/sentiment-scale", "read", 200),
         Call("getNewsSentiment", "GET", "/v1/news-sentiment", "read", 200),
