@@ -16,6 +16,7 @@ from core.settings import Settings
 from schema.app import build_schema
 from services.deps import Deps
 from services.keys import SCOPES, key_id_of, revoke_key
+from tests.api.contract import Contract, load_spec
 from tests.auth.conftest import MakeKey
 
 
@@ -134,6 +135,7 @@ async def test_authorization_matrix(
     wrong = {scope: await make_key([s for s in SCOPES if s != scope]) for scope in SCOPES}
     right = {scope: await make_key([scope]) for scope in SCOPES}
 
+    contract = Contract(load_spec())
     failures: list[str] = []
     for call in rest_calls(article_id) + graphql_calls(article_id):
         cases: list[tuple[str, dict[str, str], int]] = [
@@ -154,6 +156,20 @@ async def test_authorization_matrix(
                 continue
             if expected in (401, 403):
                 assert response.headers["content-type"].startswith("application/problem+json")
+            if expected == 401:
+                assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            if call.path != "/graphql":
+                # Every status the matrix sees must be one the contract documents for that operation.
+                try:
+                    contract.check(
+                        call.method,
+                        call.path,
+                        response.status_code,
+                        response.headers.get("content-type", ""),
+                        response.content,
+                    )
+                except AssertionError as exc:
+                    failures.append(f"{call.name} / {label}: contract: {exc}")
             if call.path == "/graphql" and expected == 200:
                 errors = response.json().get("errors")
                 if errors:

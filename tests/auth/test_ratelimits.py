@@ -9,9 +9,11 @@ import pytest
 from redis.asyncio import Redis
 
 from cache.ratelimit import LocalGcra, RateLimiter
+from tests.api.contract import Contract, load_spec
 from tests.auth.conftest import MakeKey
 
 LIMIT = 20
+CONTRACT = Contract(load_spec())
 
 
 def _aliases(n: int) -> dict[str, str]:
@@ -25,6 +27,10 @@ def _outcome(responses: list[httpx.Response]) -> tuple[int, int]:
         assert int(r.headers["Retry-After"]) >= 1
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["code"] == "rate_limited"
+        # The budget is visible on the refusal too: nothing left, and when it is full again.
+        assert r.headers["RateLimit-Policy"] == f'"default";q={LIMIT};w=60'
+        assert r.headers["RateLimit"].startswith('"default";r=0;t=')
+        CONTRACT.check(r.request.method, r.request.url.path, 429, r.headers["content-type"], r.content)
     assert ok + len(limited) == len(responses), [r.status_code for r in responses]
     return ok, len(limited)
 
@@ -53,6 +59,13 @@ async def test_alias_packed_graphql(bare: httpx.AsyncClient, make_key: MakeKey) 
     ]
     ok, limited = _outcome(responses)
     assert ok * 5 <= LIMIT + 1 and limited >= LIMIT // 5 - 1
+    # One budget per key: GraphQL spent it, so REST is refused too; another key's aliases still pass.
+    rest = await bare.get("/v1/meta/sentiment-scale", headers=headers)
+    assert rest.status_code == 429
+    other = await bare.post(
+        "/graphql", json=_aliases(5), headers={"X-API-Key": await make_key(["read"], rate=LIMIT)}
+    )
+    assert other.status_code == 200 and not other.json().get("errors"), other.text
     # An operation costing more than the whole budget can never pass: 422, not a 429 to retry.
     too_big = await bare.post("/graphql", json=_aliases(LIMIT + 1), headers=headers)
     assert too_big.status_code == 422 and too_big.json()["code"] == "cost_exceeds_limit"
@@ -68,6 +81,10 @@ async def test_batches(bare: httpx.AsyncClient, make_key: MakeKey) -> None:
     limited = [r for r in responses if r.status_code == 429]
     assert len(passed) * 4 <= LIMIT + 1 and len(limited) >= LIMIT // 4 - 1
     assert all(r.headers.get("Retry-After") for r in limited)
+    other = await bare.post(
+        "/graphql", json=batch, headers={"X-API-Key": await make_key(["read"], rate=LIMIT)}
+    )
+    assert other.status_code != 429, other.text
 
 
 async def test_concurrent_requests_do_not_overspend(bare: httpx.AsyncClient, make_key: MakeKey) -> None:
