@@ -17,12 +17,11 @@ from api._params import QueryParams, path_id, rest_field_names
 from api._responses import JSONResponse
 from api._state import deps_of
 from core.errors import InvalidInput
-from core.records import Article, ArticleFilter, ArticleIn, ArticleStatus, IngestResult, Order
+from core.records import EVENT_TYPES, Article, ArticleFilter, ArticleIn, ArticleStatus, IngestResult, Order
 from core.scale import LABELS
 from core.validation import validation_errors
 from services.articles import MAX_PAGE, get_article, list_article_events, list_article_tickers, list_articles
 from services.deps import Deps
-from services.events import EVENT_TYPES
 from services.ingest import ingest_articles
 
 LIST_PARAMS = (

@@ -11,9 +11,9 @@ from api._params import QueryParams, rest_field_names
 from api._responses import JSONResponse
 from api._state import deps_of
 from core.errors import InvalidInput
-from core.records import EventFilter
+from core.records import EVENT_TYPES, EventFilter
 from services.articles import MAX_PAGE
-from services.events import EVENT_TYPES, list_events
+from services.events import list_events
 
 REST_NAMES = {"after": "cursor", "first": "limit"}
 

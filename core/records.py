@@ -168,6 +168,23 @@ class ArticleTicker:
     highlights: tuple[Highlight, ...]
 
 
+# The event taxonomy: what scoring extracts and what the API filters on, in one place.
+EVENT_TYPES: tuple[str, ...] = (
+    "acquisition",
+    "merger",
+    "earnings",
+    "guidance",
+    "analyst_rating",
+    "dividend",
+    "buyback",
+    "layoffs",
+    "legal",
+    "executive_change",
+    "bankruptcy",
+    "offering",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     id: int

@@ -11,14 +11,14 @@ from strawberry.types import Info
 
 from core import records
 from core.errors import InvalidInput
-from core.records import normalize_symbol
+from core.records import EVENT_TYPES, normalize_symbol
 from schema._fields import field
 from schema.loaders import Context
 from schema.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, connection, parse_id
 from schema.scale import Sentiment, TickerSentiment
 from services import articles as service
 from services.cursors import encode_cursor
-from services.events import EVENT_TYPES, check_event_types
+from services.events import check_event_types
 
 if TYPE_CHECKING:
     from schema.events import Event

@@ -10,13 +10,13 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core import records
+from core.records import EVENT_TYPES
 from schema._fields import field
 from schema.articles import Article, Highlight, aware, symbols
 from schema.loaders import Context
 from schema.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, connection, parse_id
 from services import events as service
 from services.cursors import encode_cursor
-from services.events import EVENT_TYPES
 
 _TYPES = ", ".join(EVENT_TYPES)
 

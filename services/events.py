@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 from core.errors import InvalidInput
-from core.records import Event, EventFilter, Page
+from core.records import EVENT_TYPES, Event, EventFilter, Page
 from db import events as db_events
 from services.articles import check_page_size
 from services.cursors import decode_cursor, encode_cursor
 from services.deps import Deps
-
-EVENT_TYPES = (
-    "acquisition",
-    "merger",
-    "earnings",
-    "guidance",
-    "analyst_rating",
-    "dividend",
-    "buyback",
-    "layoffs",
-    "legal",
-    "executive_change",
-    "bankruptcy",
-    "offering",
-)
 
 
 def check_event_types(types: tuple[str, ...]) -> None:

@@ -10,8 +10,8 @@ from openapi_spec_validator import validate
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
+from core.records import EVENT_TYPES
 from core.scale import LABELS
-from services.events import EVENT_TYPES
 from tests.api.contract import SPEC_PATH, Contract
 
 # Not REST operations: static files of the docs page, and GraphQL (its contract is schema.graphql).
