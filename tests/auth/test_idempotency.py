@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
 
-from tests.auth.conftest import MakeKey
+from api.app import create_app
+from core.settings import Settings
+from tests.api.conftest import serve
+from tests.auth.conftest import FakeScorer, MakeKey
 
 
 def _article(source: str) -> dict[str, Any]:
@@ -111,3 +119,70 @@ async def test_bad_key_and_no_key(bare: httpx.AsyncClient, make_key: MakeKey) ->
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_idempotency_key"
     plain = await bare.post("/v1/articles", json=_article("idem-plain"), headers={"X-API-Key": key})
     assert plain.status_code == 201 and "Idempotent-Replayed" not in plain.headers
+
+
+# Every POST of the REST API, with a body that succeeds and another that differs.
+POSTS = {
+    "/v1/score": ({"body": "Lumen beat revenue estimates."}, {"body": "Lumen missed revenue estimates."}),
+    "/v1/admin/jobs/retry": ({"job_ids": [2**40]}, {"job_ids": [2**40 + 1]}),
+}
+
+
+def test_every_post_is_covered(auth_app: Starlette) -> None:
+    posts = {
+        route.path
+        for route in auth_app.routes
+        if isinstance(route, Route) and route.path.startswith("/v1") and "POST" in (route.methods or set())
+    }
+    assert posts == {"/v1/articles", *POSTS}
+
+
+@pytest.mark.parametrize("path", sorted(POSTS))
+async def test_replay_and_mismatch_on_every_post(
+    bare: httpx.AsyncClient, make_key: MakeKey, path: str
+) -> None:
+    body, other = POSTS[path]
+    headers = {"X-API-Key": await make_key(["score", "admin"]), "Idempotency-Key": str(uuid.uuid4())}
+    first = await bare.post(path, json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    again = await bare.post(path, json=body, headers=headers)
+    # The stored answer, byte for byte (a re-run would carry a new scored_at), marked as a replay.
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    mismatch = await bare.post(path, json=other, headers=headers)
+    assert mismatch.status_code == 422 and mismatch.json()["code"] == "idempotency_key_reused"
+
+
+class GatedScorer:
+    """A scorer that holds its thread until the test opens the gate: a request genuinely in flight."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def analyze_text(self, *, title: str, body: str, tickers: tuple[str, ...]) -> Mapping[str, object]:
+        self.entered.set()
+        self.gate.wait(timeout=10)
+        return FakeScorer().analyze_text(title=title, body=body, tickers=tickers)
+
+
+async def test_a_request_in_flight_gets_409_until_it_finishes(settings: Settings, make_key: MakeKey) -> None:
+    gated = GatedScorer()
+    app = create_app(settings, scorer_factory=lambda _tickers: gated)
+    headers = {"X-API-Key": await make_key(["score"]), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"body": "Lumen beat revenue estimates."}
+    async with serve(app) as client:
+        first = asyncio.create_task(client.post("/v1/score", json=body, headers=headers))
+        try:
+            assert await asyncio.to_thread(gated.entered.wait, 10)
+            busy = await client.post("/v1/score", json=body, headers=headers)
+            assert busy.status_code == 409 and busy.json()["code"] == "idempotency_key_in_use"
+            assert busy.headers["Retry-After"] == "1"
+            other = await client.post("/v1/score", json={"body": "Another text."}, headers=headers)
+            assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+        finally:
+            gated.gate.set()
+        done = await first
+        assert done.status_code == 200, done.text
+        replay = await client.post("/v1/score", json=body, headers=headers)
+        assert replay.content == done.content and replay.headers["Idempotent-Replayed"] == "true"
