@@ -32,6 +32,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    NullValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -72,6 +73,10 @@ DATA_CACHE_CONTROL: Final = "private, no-cache"
 STATIC_CACHE_CONTROL: Final = "public, max-age=3600"
 _STATIC_PATHS: Final = frozenset({"/v1/meta/sentiment-scale"})
 _ARTICLE_PATH = re.compile(r"^/v1/articles/(\d{1,18})$")
+# Without ``to`` the window ends with the bucket in progress, so the answer moves with the clock while
+# no generation changes: the URL alone does not name the response and it must not be stored.
+_CLOCK_RELATIVE_PATH = re.compile(r"^/v1/tickers/[^/]+/sentiment$")
+CLOCK_RELATIVE_FIELDS: Final = frozenset({"sentimentSeries"})
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Response headers worth replaying from a stored REST entry (pagination links, content type).
 _KEPT_HEADERS: Final = frozenset({"content-type", "link"})
@@ -182,6 +187,13 @@ def rest_dependencies(path: str) -> tuple[str, ...]:
     return LIST_DEPENDENCIES
 
 
+def _clock_relative(scope: Scope) -> bool:
+    if not _CLOCK_RELATIVE_PATH.match(scope["path"]):
+        return False
+    names = {name for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"))}
+    return "to" not in names
+
+
 def _normalised_query(query_string: bytes) -> str:
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     # Stable by name only: repeated parameters keep their order.
@@ -201,6 +213,7 @@ class RestCacheMiddleware:
             # HEAD passes by: its empty body must never be stored for a GET to find.
             or scope["method"] != "GET"
             or not scope["path"].startswith(_CACHEABLE_PREFIXES)
+            or _clock_relative(scope)
             or deps is None
         ):
             await self.app(scope, receive, send)
@@ -374,6 +387,36 @@ def graphql_dependencies(
     return article_dependencies(ids) if ids else LIST_DEPENDENCIES
 
 
+def _clock_relative_document(document: DocumentNode, variables: Mapping[str, Any]) -> bool:
+    """Whether a series in ``document`` has no ``to``: its window then ends with the bucket in progress,
+    so the same request gets another answer once the clock crosses a bucket boundary (never stored)."""
+
+    def missing_to(field: FieldNode) -> bool:
+        value = next((a.value for a in field.arguments or () if a.name.value == "to"), None)
+        if isinstance(value, VariableNode):
+            return variables.get(value.name.value) is None
+        return value is None or isinstance(value, NullValueNode)
+
+    def walk(node: SelectionSetNode) -> bool:
+        for selection in node.selections:
+            if (
+                isinstance(selection, FieldNode)
+                and selection.name.value in CLOCK_RELATIVE_FIELDS
+                and missing_to(selection)
+            ):
+                return True
+            inner = getattr(selection, "selection_set", None)
+            if isinstance(inner, SelectionSetNode) and walk(inner):
+                return True
+        return False
+
+    return any(
+        walk(d.selection_set)
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+    )
+
+
 def _unavailable(body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, list[tuple[bytes, bytes]]]:
     """A query that got nothing because a backing service is down is a 503 with ``Retry-After``,
     as over REST, rather than a 200 carrying only an ``unavailable`` error."""
@@ -461,7 +504,12 @@ class GraphQLCacheMiddleware:
             return
         document = self.documents.get(query)
         operation = _operation(document.node, operation_name)
-        if operation is None or operation.operation is not OperationType.QUERY or not cache.enabled:
+        if (
+            operation is None
+            or operation.operation is not OperationType.QUERY
+            or not cache.enabled
+            or _clock_relative_document(document.node, variables)
+        ):
             self._check_limits(document.node, variables, operation_name)
             await self.app(scope, receive, send)
             return

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 
-from core.records import Article, ArticleTicker, Event, Highlight, Page, Sentiment, Ticker
-from core.scale import SCALE
+from core.records import Article, ArticleTicker, Event, Highlight, Page, Sentiment, SeriesPoint, Ticker
+from core.scale import SCALE, label_of
 
 Json = dict[str, Any]
 
@@ -120,6 +121,32 @@ def ticker(value: Ticker) -> Json:
         "sector": value.sector,
         "industry": value.industry,
         "aliases": list(value.aliases),
+    }
+
+
+def series_point(value: SeriesPoint) -> Json:
+    return {
+        "bucket_start": value.start,
+        "bucket_end": value.end,
+        "article_count": value.article_count,
+        # An empty bucket has no score and no label: null, never a fake neutral 0.
+        "score": value.score,
+        "label": label_of(value.score) if value.score is not None else None,
+        "positive": value.positive,
+        "negative": value.negative,
+        "neutral": value.neutral,
+    }
+
+
+def sentiment_series(
+    symbol: str, *, interval: str, start: datetime, end: datetime, points: Sequence[SeriesPoint]
+) -> Json:
+    return {
+        "symbol": symbol,
+        "interval": interval,
+        "from": start,
+        "to": end,
+        "points": [series_point(p) for p in points],
     }
 
 

@@ -100,17 +100,18 @@ async def refresh_buckets(
     await conn.execute(_DROP_EMPTY, *args)
 
 
-# Dense: one point per bucket in [start, end), zeros where no article fell. Steps are in seconds, not
-# days: '1 day' in a DST session time zone is sometimes 23 or 25 hours, a UTC day never is.
+# Dense: one point per symbol and bucket in [start, end), zeros where no article fell. Steps are in
+# seconds, not days: '1 day' in a DST session time zone is sometimes 23 or 25 hours, a UTC day never is.
 _SERIES = """
-select g.bucket_start, coalesce(b.article_count, 0) as article_count, b.relevance_sum, b.weighted_score_sum,
-       b.score_sum, coalesce(b.positive, 0) as positive, coalesce(b.negative, 0) as negative,
-       coalesce(b.neutral, 0) as neutral
-from generate_series($3::timestamptz, $4::timestamptz, $5 * interval '1 second') as g(bucket_start)
+select s.symbol, g.bucket_start, coalesce(b.article_count, 0) as article_count, b.relevance_sum,
+       b.weighted_score_sum, b.score_sum, coalesce(b.positive, 0) as positive,
+       coalesce(b.negative, 0) as negative, coalesce(b.neutral, 0) as neutral
+from unnest($1::text[]) as s(symbol)
+cross join generate_series($3::timestamptz, $4::timestamptz, $5 * interval '1 second') as g(bucket_start)
 left join ticker_sentiment_buckets b
-    on b.symbol = $1 and b.granularity = $2 and b.bucket_start = g.bucket_start
+    on b.symbol = s.symbol and b.granularity = $2 and b.bucket_start = g.bucket_start
 where g.bucket_start < $4
-order by g.bucket_start
+order by s.symbol, g.bucket_start
 """
 
 
@@ -118,10 +119,24 @@ async def list_series(
     conn: asyncpg.Connection, *, symbol: str, interval: SeriesInterval, start: datetime, end: datetime
 ) -> list[SeriesPoint]:
     """Points for buckets starting in [bucket_start(start), end); the caller bounds the count."""
+    found = await list_series_of(conn, symbols=[symbol], interval=interval, start=start, end=end)
+    return found[symbol]
+
+
+async def list_series_of(
+    conn: asyncpg.Connection,
+    *,
+    symbols: Sequence[str],
+    interval: SeriesInterval,
+    start: datetime,
+    end: datetime,
+) -> dict[str, list[SeriesPoint]]:
+    """``list_series`` for several symbols in one query; every symbol asked for gets its points."""
     step = STEP[interval]
     first = bucket_start(start, interval)
-    rows = await conn.fetch(_SERIES, symbol, interval, first, end, step.total_seconds())
-    points: list[SeriesPoint] = []
+    unique = sorted(set(symbols))
+    rows = await conn.fetch(_SERIES, unique, interval, first, end, step.total_seconds())
+    points: dict[str, list[SeriesPoint]] = {symbol: [] for symbol in unique}
     for r in rows:
         count = r["article_count"]
         score: float | None = None
@@ -129,7 +144,7 @@ async def list_series(
             # A relevance of 0 everywhere would divide by zero; the plain mean is the honest fallback.
             rel = r["relevance_sum"]
             score = r["weighted_score_sum"] / rel if rel > 0 else r["score_sum"] / count
-        points.append(
+        points[r["symbol"]].append(
             SeriesPoint(
                 start=r["bucket_start"],
                 end=r["bucket_start"] + step,

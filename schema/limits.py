@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    EnumValueNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -35,9 +37,11 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    NullValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    StringValueNode,
     ValidationContext,
     VariableNode,
     get_named_type,
@@ -45,7 +49,9 @@ from graphql import (
 from graphql.language import VisitorAction
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
+from core.errors import InvalidInput
 from core.settings import Settings
+from services.series import MAX_POINTS, series_window
 
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
 
@@ -58,6 +64,8 @@ OUT_OF_RANGE: Final = "out_of_range"  # the word services use for a bad `first`
 TOO_MANY_TOKENS: Final = "too_many_tokens"
 INTROSPECTION_DISABLED: Final = "introspection_disabled"
 _INTROSPECTION_ROOTS: Final = frozenset({"__schema", "__type"})
+_SERIES_FIELDS: Final = frozenset({"sentimentSeries"})
+_UNKNOWN: Final = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +151,33 @@ class _Walk:
             return size
         return default if isinstance(default, int) and default > 0 else self.limits.default_first
 
+    def _argument(self, value: Any) -> Any:
+        if isinstance(value, VariableNode):
+            name = value.name.value
+            if self.variables is None or name not in self.variables:
+                return _UNKNOWN
+            return self.variables[name]
+        if isinstance(value, EnumValueNode | StringValueNode):
+            return value.value
+        if isinstance(value, NullValueNode):
+            return None
+        return _UNKNOWN
+
+    def series_points(self, field: FieldNode) -> int:
+        """How many points a series field asks for (the largest window when that cannot be known)."""
+        args = {a.name.value: self._argument(a.value) for a in field.arguments or ()}
+        if any(v is _UNKNOWN for v in args.values()):
+            return MAX_POINTS
+        try:
+            window = series_window(
+                str(args.get("interval") or "day").lower(),
+                start=_instant(args.get("from")),
+                end=_instant(args.get("to")),
+            )
+        except (InvalidInput, ValueError, TypeError):
+            return 1  # the resolver refuses the window with a clear error; nothing to price
+        return window.points
+
     def selection_set(self, node: SelectionSetNode, parent: Any, *, page: int | None) -> _Stats:
         total = _Stats()
         for selection in node.selections:
@@ -192,7 +227,9 @@ class _Walk:
         if definition is not None:
             child_type = get_named_type(definition.type)
             first = definition.args.get("first")
-            if first is not None:
+            if node.name.value in _SERIES_FIELDS:
+                multiplier = self.series_points(node)
+            elif first is not None:
                 child_page = self.page_size(node, first.default_value)
             elif _is_list(definition.type):
                 multiplier = page if page is not None else self.limits.assumed_list_size
@@ -206,6 +243,14 @@ class _Walk:
         else:
             stats.depth = 1  # a scalar or enum: part of its object, which is already counted
         return stats
+
+
+def _instant(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError("a date-time is a string")
+    return datetime.fromisoformat(value)
 
 
 def _root_field_count(walk: _Walk, node: SelectionSetNode, seen: frozenset[str] = frozenset()) -> int:

@@ -10,9 +10,10 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
-from core.records import Article, ArticleTicker, Event, Ticker
-from services import articles, tickers
+from core.records import Article, ArticleTicker, Event, SeriesPoint, Ticker
+from services import articles, series, tickers
 from services.deps import Deps
+from services.series import SeriesWindow
 
 
 @dataclass(slots=True)
@@ -21,6 +22,7 @@ class Loaders:
     article_tickers: DataLoader[int, list[ArticleTicker]]
     article_events: DataLoader[int, list[Event]]
     ticker: DataLoader[str, Ticker | None]
+    sentiment_series: DataLoader[tuple[str, SeriesWindow], list[SeriesPoint]]
 
 
 @dataclass(slots=True)
@@ -53,11 +55,23 @@ def make_loaders(deps: Deps, *, cache: bool = True) -> Loaders:
         found = await tickers.get_tickers(deps, symbols=symbols)
         return [found.get(s) for s in symbols]
 
+    async def load_sentiment_series(keys: Sequence[tuple[str, SeriesWindow]]) -> list[list[SeriesPoint]]:
+        # One query per distinct window; a page of tickers asking for the same window is one query.
+        windows: dict[SeriesWindow, list[str]] = {}
+        for symbol, window in keys:
+            windows.setdefault(window, []).append(symbol)
+        found: dict[tuple[str, SeriesWindow], list[SeriesPoint]] = {}
+        for window, symbols in windows.items():
+            points = await series.list_sentiment_series(deps, symbols=symbols, window=window)
+            found.update(((symbol, window), points[symbol]) for symbol in symbols)
+        return [found[key] for key in keys]
+
     return Loaders(
         article=DataLoader(load_fn=load_articles, cache=cache),
         article_tickers=DataLoader(load_fn=load_article_tickers, cache=cache),
         article_events=DataLoader(load_fn=load_article_events, cache=cache),
         ticker=DataLoader(load_fn=load_tickers, cache=cache),
+        sentiment_series=DataLoader(load_fn=load_sentiment_series, cache=cache),
     )
 
 

@@ -3,18 +3,66 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from core import records
+from core.scale import label_of
 from schema._fields import field
 from schema.articles import Article, article_connection, aware
 from schema.loaders import Context
 from schema.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, connection
 from services import articles as article_service
 from services import tickers as service
+from services.series import MAX_POINTS, series_window
+
+
+@strawberry.enum(description="Bucket size of a sentiment series; buckets are aligned to UTC.")
+class SeriesInterval(Enum):
+    HOUR = "hour"
+    DAY = "day"
+
+
+@strawberry.type(description="One bucket of a ticker's sentiment series, [bucketStart, bucketEnd) in UTC.")
+class SeriesPoint:
+    bucket_start: datetime
+    bucket_end: datetime
+    article_count: int = strawberry.field(description="Scored articles published in the bucket.")
+    score: float | None = strawberry.field(
+        description=(
+            "Relevance-weighted mean of the newest model's ticker scores in [-1, 1]; "
+            "null for an empty bucket, never 0."
+        )
+    )
+    label: str | None = strawberry.field(description="`score` on `sentimentScale`; null when score is.")
+    positive: int = strawberry.field(description="Ticker scores >= 0.15.")
+    negative: int = strawberry.field(description="Ticker scores <= -0.15.")
+    neutral: int = strawberry.field(description="Ticker scores between -0.15 and 0.15.")
+
+    @classmethod
+    def from_record(cls, p: records.SeriesPoint) -> SeriesPoint:
+        return cls(
+            bucket_start=p.start,
+            bucket_end=p.end,
+            article_count=p.article_count,
+            score=p.score,
+            label=label_of(p.score) if p.score is not None else None,
+            positive=p.positive,
+            negative=p.negative,
+            neutral=p.neutral,
+        )
+
+
+SERIES_DESCRIPTION = (
+    "Sentiment of this ticker in hour or day buckets whose start is in [from, to), empty buckets "
+    "included. `from` is rounded down to its bucket. Without `from` and `to`: the last 30 days (DAY) "
+    f"or 48 hours (HOUR), ending with the bucket in progress. At most {MAX_POINTS} points; each point "
+    "counts toward the query cost. A bad window fails with extensions.code 'invalid_input' or "
+    "'out_of_range' and extensions.field naming the argument."
+)
 
 
 @strawberry.type(description="A reference ticker with the names entity linking maps to it.")
@@ -49,6 +97,20 @@ class Ticker:
             after=after,
         )
         return article_connection(page, after=after, info=info)
+
+    @field(description=SERIES_DESCRIPTION)
+    async def sentiment_series(
+        self,
+        info: Info[Context, None],
+        interval: SeriesInterval = SeriesInterval.DAY,
+        from_: Annotated[
+            datetime | None, strawberry.argument(name="from", description="First bucket.")
+        ] = None,
+        to: Annotated[datetime | None, strawberry.argument(description="Buckets start before this.")] = None,
+    ) -> list[SeriesPoint]:
+        window = series_window(interval.value, start=from_, end=to)
+        points = await info.context.loaders.sentiment_series.load((self.symbol, window))
+        return [SeriesPoint.from_record(p) for p in points]
 
     @classmethod
     def from_record(cls, t: records.Ticker) -> Ticker:

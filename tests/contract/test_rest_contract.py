@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,8 @@ def make_valid(case: schemathesis.Case[Any]) -> None:
             lo, hi = query.get(low), query.get(high)
             if isinstance(lo, str) and isinstance(hi, str) and parse(lo) > parse(hi):
                 query[low], query[high] = hi, lo
+    if query and case.path.endswith("/sentiment"):
+        _valid_series_window(query)
     body: Any = case.body
     if isinstance(body, dict):
         items: list[Any] = body["articles"] if isinstance(body.get("articles"), list) else [body]
@@ -75,6 +77,23 @@ def make_valid(case: schemathesis.Case[Any]) -> None:
                 item["tickers"] = [KNOWN[len(str(t)) % len(KNOWN)] for t in item["tickers"]]
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = f"contract-{uuid.uuid4()}"
+
+
+def _valid_series_window(query: dict[str, Any]) -> None:
+    """A series window is 1970..9000 and at most 2,200 buckets (cross-parameter): pull the bounds in."""
+    step = timedelta(hours=1) if query.get("interval") == "hour" else timedelta(days=1)
+    low, high = datetime(1970, 1, 2, tzinfo=UTC), datetime(8999, 1, 1, tzinfo=UTC)
+    bounds: dict[str, datetime] = {}
+    for name in ("from", "to"):
+        value = query.get(name)
+        if isinstance(value, str):
+            bounds[name] = min(max(datetime.fromisoformat(value), low), high)
+    end = bounds.get("to", datetime.now(UTC))
+    if "from" in bounds:
+        start = min(max(bounds["from"], end - 2000 * step), end - step)
+        query["from"] = start.isoformat()
+    if "to" in bounds:
+        query["to"] = end.isoformat()
 
 
 @schema.parametrize()
