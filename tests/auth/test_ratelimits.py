@@ -8,7 +8,10 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from api.app import create_app
 from cache.ratelimit import LocalGcra, RateLimiter
+from core.settings import Settings
+from tests.api.conftest import serve
 from tests.api.contract import Contract, load_spec
 from tests.auth.conftest import MakeKey
 
@@ -116,3 +119,16 @@ def test_local_gcra_refills_at_the_emission_rate(cost: int) -> None:
     assert not refused.allowed
     # One unit returns every 10 s; a cost of 3 needs 30 s.
     assert refused.retry_after == pytest.approx(10 * cost, abs=0.5)
+
+
+@pytest.mark.parametrize("path", ["/v1/meta/sentiment-scale", "/v1/tickers"])
+async def test_redis_down_the_app_still_limits(settings: Settings, make_key: MakeKey, path: str) -> None:
+    # Nothing listens on port 1: the response cache and the limiter both find Redis down.
+    down = settings.model_copy(update={"redis_url": type(settings.redis_url)("redis://127.0.0.1:1/0")})
+    headers = {"X-API-Key": await make_key(["read"], rate=5)}
+    async with serve(create_app(down)) as client:
+        responses = [await client.get(path, headers=headers) for _ in range(10)]
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(200) in (5, 6) and set(statuses) == {200, 429}, statuses
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in responses if r.status_code == 429)
+    assert all(r.headers["RateLimit-Policy"] == '"default";q=5;w=60' for r in responses)
