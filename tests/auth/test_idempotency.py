@@ -186,3 +186,25 @@ async def test_a_request_in_flight_gets_409_until_it_finishes(settings: Settings
         assert done.status_code == 200, done.text
         replay = await client.post("/v1/score", json=body, headers=headers)
         assert replay.content == done.content and replay.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_a_key_expires_after_24_hours(
+    bare: httpx.AsyncClient, make_key: MakeKey, pool: asyncpg.Pool
+) -> None:
+    headers = {"X-API-Key": await make_key(["score"]), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"body": "Lumen beat revenue estimates."}
+    first = await bare.post("/v1/score", json=body, headers=headers)
+    assert first.status_code == 200
+    await pool.execute(
+        "update idempotency_keys set created_at = now() - interval '23 hours 59 minutes' where key = $1",
+        headers["Idempotency-Key"],
+    )
+    assert (await bare.post("/v1/score", json=body, headers=headers)).headers["Idempotent-Replayed"] == "true"
+    await pool.execute(
+        "update idempotency_keys set created_at = now() - interval '24 hours 1 minute' where key = $1",
+        headers["Idempotency-Key"],
+    )
+    # Past 24 h the key is free again: another body runs instead of a 422, and is not a replay.
+    fresh = await bare.post("/v1/score", json={"body": "Lumen missed."}, headers=headers)
+    assert fresh.status_code == 200 and "Idempotent-Replayed" not in fresh.headers
+    assert fresh.content != first.content
