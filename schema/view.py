@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -18,6 +18,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from core.settings import Settings
 from schema.app import build_schema
+from schema.graphiql import graphiql_asset_routes, graphiql_html
 from schema.loaders import Context, make_context
 from services.deps import Deps
 
@@ -49,6 +50,9 @@ class GraphQLView(GraphQL[Context, None]):
         # A WebSocket context lives as long as the connection: batch, but never serve cached rows.
         cache = not isinstance(request, WebSocket)
         return make_context(deps, request=request, response=response, cache=cache)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(graphiql_html())
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -85,4 +89,8 @@ def graphql_routes(settings: Settings) -> list[BaseRoute]:
         graphql_ide="graphiql" if settings.development else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
-    return [Route("/graphql", view, methods=["GET", "POST"]), WebSocketRoute("/graphql", view)]
+    routes: list[BaseRoute] = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+    ]
+    return routes + graphiql_asset_routes() if settings.development else routes

@@ -4,6 +4,7 @@ the IDE; the view works mounted in the full application."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -97,3 +98,28 @@ def test_websocket_route(settings: Settings, gql_deps: Deps) -> None:
         message = ws.receive_json()
         assert message["type"] == "next" and len(message["payload"]["data"]["sentimentScale"]) == 7
         assert ws.receive_json() == {"id": "1", "type": "complete"}
+
+
+async def test_graphiql_works_offline_and_without_a_key(settings: Settings) -> None:
+    """The IDE page opens in a browser (no key), loads nothing from the internet, and every asset it names is
+    served; queries still need a key."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app) as state:
+
+        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["state"] = dict(state or {})
+            await app(scope, receive, send)
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=with_state), base_url="http://t") as c:
+            page = await c.get("/graphql", headers={"accept": "text/html"})
+            assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+            assets = re.findall(r'(?:src|href)="(/[^"]+)"', page.text)
+            assert len(assets) == 7
+            assert not re.search(r'(?:src|href)="(?:https?:)?//', page.text)
+            for asset in assets:
+                served = await c.get(asset)
+                assert served.status_code == 200 and len(served.content) > 500, asset
+            query = await c.get("/graphql", params={"query": "{ sentimentScale { label } }"})
+            assert query.status_code == 401
+            post = await c.post("/graphql", json={"query": "{ sentimentScale { label } }"})
+            assert post.status_code == 401
