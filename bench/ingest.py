@@ -4,23 +4,39 @@
 [--concurrency 4]`` against a running API (``make run`` prints a development key; the key needs the
 ``ingest`` scope). Articles are the seed and demo articles made unique per run, so every one is new.
 Prints JSON (articles/s, request p50/p99) and a Markdown row for bench/README.md.
+
+``python -m bench.ingest --throwaway [--port 0] [...]`` needs no running API: it creates a database on the
+server in ``DATABASE_URL`` (migrated, the reference tickers of ``seeds/tickers.json``), issues a key with
+``python -m api keys create``, starts ``python -m tickertone_app serve`` on it (``TICKERTONE_ENV=production``,
+``REDIS_URL`` as set), measures, stops the server and drops the database.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
+import socket
 import statistics
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 
-from seeds.load import read_articles
+from db.migrate import migrate
+from db.tickers import upsert_tickers
+from seeds.load import read_articles, read_tickers
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _payloads(n: int, batch: int) -> list[dict[str, object]]:
@@ -79,6 +95,94 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def throwaway_api(port: int) -> AsyncIterator[tuple[str, str]]:
+    """A migrated database with reference tickers, a key, and an API process on it: (url, key)."""
+    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"tt_bench_ingest_{uuid.uuid4().hex[:8]}"
+    admin_url = _with_database(server, "postgres")
+    admin = await asyncpg.connect(admin_url, timeout=10)
+    try:
+        await admin.execute(f'create database "{name}"')
+    finally:
+        await admin.close()
+    dsn = _with_database(server, name)
+    env = {**os.environ, "DATABASE_URL": dsn, "TICKERTONE_ENV": "production", "PYTHONPATH": str(ROOT)}
+    proc: asyncio.subprocess.Process | None = None
+    try:
+        conn = await asyncpg.connect(dsn, timeout=10)
+        try:
+            await migrate(conn)
+            await upsert_tickers(conn, tickers=read_tickers())
+        finally:
+            await conn.close()
+        keys = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "api", "keys", "create", "--name", "bench", "--scopes", "ingest,read"),
+            *("--rate", "100000/min"),
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(keys.communicate(), 60)
+        if keys.returncode != 0:
+            raise RuntimeError(f"keys create exited with {keys.returncode}")
+        key = out.decode().strip().splitlines()[-1]
+        port = port or _free_port()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "tickertone_app", "serve", "--port", str(port)),
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient(base_url=url) as client:
+            while True:
+                if proc.returncode is not None:
+                    raise RuntimeError(f"the API exited with {proc.returncode}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/readyz", timeout=1)).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the API did not become ready within 60 s")
+                await asyncio.sleep(0.2)
+        yield url, key
+    finally:
+        if proc is not None and proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except TimeoutError:
+                os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+        admin = await asyncpg.connect(admin_url, timeout=10)
+        try:
+            await admin.execute(f'drop database if exists "{name}" with (force)')
+        finally:
+            await admin.close()
+
+
+async def run_throwaway(args: argparse.Namespace) -> dict[str, object]:
+    async with throwaway_api(args.port) as (url, key):
+        args.url, args.api_key = url, key
+        return await run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
     parser.add_argument("--url", default=os.environ.get("TICKERTONE_URL", "http://127.0.0.1:8000"))
@@ -86,7 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
-    result = asyncio.run(run(parser.parse_args(argv)))
+    parser.add_argument(
+        "--throwaway", action="store_true", help="start an API on a database made for the run (dropped after)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="--throwaway: the API's port (default: a free one)"
+    )
+    args = parser.parse_args(argv)
+    result = asyncio.run(run_throwaway(args) if args.throwaway else run(args))
     print(json.dumps(result, indent=2))
     print(
         f"| {result['articles']} | {result['batch']} | {result['concurrency']} | {result['articles_per_s']}"
