@@ -67,14 +67,36 @@ async def scored(pool: asyncpg.Pool) -> AsyncIterator[str]:
     yield source
 
 
+# Alpha Vantage's NEWS_SENTIMENT keys, exactly: a client with a strict model must find nothing else.
+AV_TOP = {"items", "sentiment_score_definition", "relevance_score_definition", "feed"}
+AV_ITEM = {
+    "title",
+    "url",
+    "time_published",
+    "authors",
+    "summary",
+    "banner_image",
+    "source",
+    "category_within_source",
+    "source_domain",
+    "topics",
+    "overall_sentiment_score",
+    "overall_sentiment_label",
+    "ticker_sentiment",
+}
+
+
 def parse_like_an_av_client(data: dict[str, Any]) -> list[dict[str, Any]]:
     """What AV wrappers do with the JSON: string counts, float() on string scores, fixed labels."""
     assert "Information" not in data and "Note" not in data
+    # Only the cursor is added, and only when another page follows.
+    assert set(data) - {"next_cursor"} == AV_TOP, set(data)
     assert isinstance(data["items"], str) and int(data["items"]) == len(data["feed"])
     assert isinstance(data["sentiment_score_definition"], str)
     assert isinstance(data["relevance_score_definition"], str)
     rows = []
     for item in data["feed"]:
+        assert set(item) == AV_ITEM, set(item) ^ AV_ITEM
         for name in (
             "title",
             "url",
@@ -90,6 +112,7 @@ def parse_like_an_av_client(data: dict[str, Any]) -> list[dict[str, Any]]:
         assert isinstance(item["overall_sentiment_score"], float)
         assert item["overall_sentiment_label"] == av_label(item["overall_sentiment_score"])
         for topic in item["topics"]:
+            assert set(topic) == {"topic", "relevance_score"}
             assert isinstance(topic["topic"], str) and isinstance(topic["relevance_score"], str)
             float(topic["relevance_score"])
         for t in item["ticker_sentiment"]:
