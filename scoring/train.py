@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1, help="torch threads; 1 is fastest on a busy box")
-    parser.add_argument("--version", default="tt-minilm-1.0")
+    parser.add_argument("--version", default="tt-minilm-1.1")
     parser.add_argument("--skip-words", action="store_true")
     parser.add_argument("--out", type=Path, default=ARTIFACTS, help="artifact directory")
     args = parser.parse_args(argv)
@@ -151,7 +151,8 @@ def _train(args: argparse.Namespace) -> None:
 
 def _export(model: Any, tokenizer: Any, args: argparse.Namespace) -> None:
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from scoring.fuse import fuse_attention, quantize
 
     sample = tokenizer(["Lumen raised its outlook", "a"], padding=True, return_tensors="pt")
     axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
@@ -167,12 +168,9 @@ def _export(model: Any, tokenizer: Any, args: argparse.Namespace) -> None:
             opset_version=17,
             dynamo=False,
         )
-        quantize_dynamic(
-            str(fp32),
-            str(args.out / "model.onnx"),
-            weight_type=QuantType.QInt8,
-            extra_options={"DefaultTensorType": 1},
-        )
+        fused = Path(tmp) / "model-fused.onnx"
+        fuse_attention(fp32, fused)
+        quantize(fused, args.out / "model.onnx")
     tokenizer.backend_tokenizer.save(str(args.out / "tokenizer.json"))
     meta = {
         "version": args.version,
