@@ -281,6 +281,8 @@ class AliasIndex:
                 # Two tickers sharing a name (share classes): the first in the table keeps it.
                 if key and len(key) <= _MAX_ALIAS_TOKENS:
                     self._names.setdefault(key, ref.symbol.upper())
+        # Most capitalised words start no name: one set look-up rules them out.
+        self.first_tokens: frozenset[str] = frozenset(key[0] for key in self._names)
 
     def lookup(self, key: tuple[str, ...]) -> str | None:
         return self._names.get(key)
@@ -308,10 +310,13 @@ def find_mentions(index: AliasIndex, text: str, section: Literal["title", "body"
                 found.append(Mention(symbol, symbol, tag_kind, section, m.start(), m.end()))
                 taken.update(range(m.start(), m.end()))
     toks = [t for t in words(text) if t.start not in taken]
+    keys = [t.text.lower().removesuffix("'s").removesuffix("’s") for t in toks]
+    # Every word of a mention but short joiners ("of", "&") must be capitalised.
+    allowed = [_is_capitalised(t.text) or len(t.text) <= 3 for t in toks]
     dictionary = common_words()
     i = 0
     while i < len(toks):
-        match = _longest_alias(index, toks, i)
+        match = _longest_alias(index, toks, keys, allowed, i)
         if match is None:
             i += 1
             continue
@@ -326,16 +331,15 @@ def find_mentions(index: AliasIndex, text: str, section: Literal["title", "body"
     return sorted(found, key=lambda m: m.start)
 
 
-def _longest_alias(index: AliasIndex, toks: list[Span], i: int) -> tuple[int, str] | None:
-    if not _is_capitalised(toks[i].text):
+def _longest_alias(
+    index: AliasIndex, toks: list[Span], keys: list[str], allowed: list[bool], i: int
+) -> tuple[int, str] | None:
+    if not _is_capitalised(toks[i].text) or keys[i] not in index.first_tokens:
         return None
     for length in range(min(_MAX_ALIAS_TOKENS, len(toks) - i), 0, -1):
-        span = toks[i : i + length]
-        # Every word of the mention but short joiners ("of", "&") must be capitalised.
-        if not all(_is_capitalised(t.text) or len(t.text) <= 3 for t in span):
+        if not all(allowed[i : i + length]):
             continue
-        key = tuple(t.text.lower().removesuffix("'s").removesuffix("’s") for t in span)
-        symbol = index.lookup(key)
+        symbol = index.lookup(tuple(keys[i : i + length]))
         if symbol is not None:
             return length, symbol
     return None

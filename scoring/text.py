@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 # Tokens after which a period does not end a sentence: titles, company suffixes, "vs.", months, and
@@ -91,6 +92,7 @@ _ABBREVIATIONS: Final[frozenset[str]] = frozenset(
 _BOUNDARY: Final = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
 _BULLET: Final = re.compile(r"^[ \t]*(?:[-*•·▪–]|\d{1,2}[.)])[ \t]+")
 _WORD: Final = re.compile(r"\$?[A-Za-z0-9][A-Za-z0-9&'’.\-]*[A-Za-z0-9]|\$?[A-Za-z0-9]")
+_INITIALISM: Final = re.compile(r"(?:[A-Za-z]\.){2,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +156,18 @@ def _append(spans: list[Span], text: str, start: int, end: int) -> None:
 
 def words(text: str) -> list[Span]:
     """Word tokens with offsets; keeps "$LUMN", "AT&T", "U.S." and "47-cent" whole."""
+    return list(_words(text))
+
+
+# Linking reads each section twice (known names, then unknown organisations): tokenize it once.
+@lru_cache(maxsize=64)
+def _words(text: str) -> tuple[Span, ...]:
     out: list[Span] = []
     for m in _WORD.finditer(text):
         token = m.group()
         end = m.end()
         # A trailing period belongs to the sentence unless the token is an initialism ("U.S.").
-        if token.endswith(".") and not re.fullmatch(r"(?:[A-Za-z]\.){2,}", token):
+        if token.endswith(".") and not _INITIALISM.fullmatch(token):
             token, end = token[:-1], end - 1
         out.append(Span(token, m.start(), end))
-    return out
+    return tuple(out)
