@@ -273,3 +273,39 @@ async def list_articles(
     )
     rows = await conn.fetch(sql, *q.args)
     return [article_from_row(r) for r in rows]
+
+
+async def list_articles_per_ticker(
+    conn: asyncpg.Connection,
+    *,
+    symbols: Sequence[str],
+    limit: int,
+    after: tuple[datetime, int] | None,
+    published_from: datetime | None,
+    published_to: datetime | None,
+) -> dict[str, list[Article]]:
+    """The same keyset page, newest first, for each of several tickers in one statement: one index range
+    scan on article_tickers (symbol, published_at, article_id) per symbol, under a lateral join."""
+    q = _Query()
+    q.where("t.symbol = l0.symbol")
+    if published_from is not None:
+        q.where(f"t.published_at >= {q.arg(published_from)}")
+    if published_to is not None:
+        q.where(f"t.published_at < {q.arg(published_to)}")
+    if after is not None:
+        q.where(f"(t.published_at, t.article_id) < ({q.arg(after[0])}, {q.arg(after[1])})")
+    sql = f"""
+        select l.symbol as linked_symbol, {ARTICLE_COLUMNS}
+        from unnest({q.arg(list(symbols))}::text[]) as l0(symbol)
+        cross join lateral (
+            select t.symbol, t.article_id, t.published_at from article_tickers t
+            where {" and ".join(q.clauses)}
+            order by t.published_at desc, t.article_id desc limit {q.arg(limit)}
+        ) l
+        join articles a on a.id = l.article_id join sources s on s.id = a.source_id
+        order by l.symbol, l.published_at desc, l.article_id desc
+    """
+    found: dict[str, list[Article]] = {symbol: [] for symbol in symbols}
+    for row in await conn.fetch(sql, *q.args):
+        found[row["linked_symbol"]].append(article_from_row(row))
+    return found

@@ -10,8 +10,9 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
-from core.records import Article, ArticleTicker, Event, SeriesPoint, Ticker
+from core.records import Article, ArticleTicker, Event, Page, SeriesPoint, Ticker
 from services import articles, series, tickers
+from services.articles import TickerArticlesWindow
 from services.deps import Deps
 from services.series import SeriesWindow
 
@@ -23,6 +24,7 @@ class Loaders:
     article_events: DataLoader[int, list[Event]]
     ticker: DataLoader[str, Ticker | None]
     sentiment_series: DataLoader[tuple[str, SeriesWindow], list[SeriesPoint]]
+    ticker_articles: DataLoader[tuple[str, TickerArticlesWindow], Page[Article]]
 
 
 @dataclass(slots=True)
@@ -66,12 +68,27 @@ def make_loaders(deps: Deps, *, cache: bool = True) -> Loaders:
             found.update(((symbol, window), points[symbol]) for symbol in symbols)
         return [found[key] for key in keys]
 
+    async def load_ticker_articles(
+        keys: Sequence[tuple[str, TickerArticlesWindow]],
+    ) -> list[Page[Article]]:
+        # Tickers asking for the same page (the usual case: one field, one set of arguments) share one
+        # lateral-join statement.
+        windows: dict[TickerArticlesWindow, list[str]] = {}
+        for symbol, window in keys:
+            windows.setdefault(window, []).append(symbol)
+        found: dict[tuple[str, TickerArticlesWindow], Page[Article]] = {}
+        for window, symbols in windows.items():
+            pages = await articles.list_articles_per_ticker(deps, symbols=symbols, window=window)
+            found.update(((symbol, window), pages[symbol]) for symbol in symbols)
+        return [found[key] for key in keys]
+
     return Loaders(
         article=DataLoader(load_fn=load_articles, cache=cache),
         article_tickers=DataLoader(load_fn=load_article_tickers, cache=cache),
         article_events=DataLoader(load_fn=load_article_events, cache=cache),
         ticker=DataLoader(load_fn=load_tickers, cache=cache),
         sentiment_series=DataLoader(load_fn=load_sentiment_series, cache=cache),
+        ticker_articles=DataLoader(load_fn=load_ticker_articles, cache=cache),
     )
 
 

@@ -85,17 +85,15 @@ class Ticker:
         ] = None,
         to: Annotated[datetime | None, strawberry.argument(description="publishedAt < to.")] = None,
     ) -> Connection[Article]:
-        # One keyset range scan on article_tickers (symbol, published_at, article_id) per ticker.
-        page = await article_service.list_articles(
-            info.context.deps,
-            filter=records.ArticleFilter(
-                tickers_any=(self.symbol,),
-                published_from=aware(from_, field="from"),
-                published_to=aware(to, field="to"),
-            ),
+        # Batched: a page of tickers asking for their articles is one lateral-join statement, one keyset
+        # range scan on article_tickers (symbol, published_at, article_id) per ticker.
+        window = article_service.TickerArticlesWindow(
             first=first,
             after=after,
+            published_from=aware(from_, field="from"),
+            published_to=aware(to, field="to"),
         )
+        page = await info.context.loaders.ticker_articles.load((self.symbol, window))
         return article_connection(page, after=after, info=info)
 
     @field(description=SERIES_DESCRIPTION)

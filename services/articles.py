@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from core.errors import InvalidInput, NotFound
 from core.records import Article, ArticleFilter, ArticleTicker, Event, Order, Page
@@ -69,6 +71,46 @@ async def list_articles(
     items = rows[:first]
     next_cursor = encode_cursor(items[-1].published_at, items[-1].id) if len(rows) > first and items else None
     return Page(items=items, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class TickerArticlesWindow:
+    """What a page of one ticker's articles asks for; tickers asking the same share one statement."""
+
+    first: int = 20
+    after: str | None = None
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # Checked when built, in the resolver: a bad argument must fail its own field, not the whole batch.
+        check_page_size(self.first)
+        if self.after:
+            decode_cursor(self.after)
+        check_filter(ArticleFilter(published_from=self.published_from, published_to=self.published_to))
+
+
+async def list_articles_per_ticker(
+    deps: Deps, *, symbols: Sequence[str], window: TickerArticlesWindow
+) -> dict[str, Page[Article]]:
+    """Each ticker's newest articles in the window, as keyset pages, in one SQL statement."""
+    key = decode_cursor(window.after) if window.after else None
+    async with deps.connection() as conn:
+        rows = await db_articles.list_articles_per_ticker(
+            conn,
+            symbols=symbols,
+            limit=window.first + 1,
+            after=key,
+            published_from=window.published_from,
+            published_to=window.published_to,
+        )
+    pages: dict[str, Page[Article]] = {}
+    for symbol, found in rows.items():
+        items = found[: window.first]
+        more = len(found) > window.first and items
+        next_cursor = encode_cursor(items[-1].published_at, items[-1].id) if more else None
+        pages[symbol] = Page(items=items, next_cursor=next_cursor)
+    return pages
 
 
 async def list_article_tickers(deps: Deps, *, article_ids: Sequence[int]) -> dict[int, list[ArticleTicker]]:

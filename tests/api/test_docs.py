@@ -14,8 +14,9 @@ from core.records import EVENT_TYPES
 from core.scale import LABELS
 from tests.api.contract import SPEC_PATH, Contract
 
-# Not REST operations: static files of the docs page, and GraphQL (its contract is schema.graphql).
-NOT_IN_CONTRACT = {"/docs/assets", "/graphql"}
+# Not REST operations: static files of the docs page and of GraphiQL (development only), and GraphQL (its
+# contract is schema.graphql).
+NOT_IN_CONTRACT = {"/docs/assets", "/graphiql-assets", "/graphql"}
 
 
 def app_operations(app: Starlette) -> dict[tuple[str, str], str]:

@@ -105,3 +105,39 @@ async def test_statement_count_is_constant_in_page_size(
 
     # The page, its tickers, its events, the reference tickers; Event.article comes from the primed loader.
     assert counts == {5: 4, 50: 4}, counts
+
+
+TICKER_PAGE = """
+query Tickers($first: Int!) {
+  tickers(first: $first) {
+    edges { node {
+      symbol
+      articles(first: 3) { edges { node { id title tickers { symbol } } } pageInfo { hasNextPage } }
+    } }
+  }
+}
+"""
+
+
+async def test_ticker_articles_are_batched(
+    settings: Settings, counted: tuple[asyncpg.Pool, StatementLog], source: str
+) -> None:
+    counting_pool, log = counted
+    counting_deps = Deps(settings=settings, pool=counting_pool)
+    schema = AppSchema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
+    counts: dict[int, int] = {}
+    linked = 0
+    for first in (2, 5):
+        log.statements.clear()
+        result = await schema.execute(
+            TICKER_PAGE, variable_values={"first": first}, context_value=make_context(counting_deps)
+        )
+        assert result.errors is None, result.errors
+        assert result.data is not None
+        edges = result.data["tickers"]["edges"]
+        assert len(edges) == first
+        linked += sum(len(e["node"]["articles"]["edges"]) for e in edges)
+        counts[first] = len(log.ours())
+    assert linked > 0, "no ticker on the page has articles: the test would prove nothing"
+    # The ticker page, every ticker's articles (one lateral join), the articles' ticker links.
+    assert counts == {2: 3, 5: 3}, counts
