@@ -45,6 +45,7 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api._charge import READ_THROUGH_PREFIXES, lookup, settle
 from api._graphql_ops import inspect_graphql
 from api._request_body import buffer_body
 from api.auth import api_key_of
@@ -82,8 +83,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _KEPT_HEADERS: Final = frozenset({"content-type", "link"})
 _MAX_CACHED_BODY: Final = 2_000_000
 _JSON_TYPES: Final = (b"application/json", b"application/graphql-response+json")
-# Only reads whose every change bumps a generation; admin views (jobs) change without one.
-_CACHEABLE_PREFIXES: Final = ("/v1/articles", "/v1/tickers", "/v1/events", "/v1/meta/", "/v1/news-sentiment")
+_CACHEABLE_PREFIXES: Final = READ_THROUGH_PREFIXES
 
 
 def require_registered_documents(scope: Scope) -> None:
@@ -216,6 +216,7 @@ class RestCacheMiddleware:
             or _clock_relative(scope)
             or deps is None
         ):
+            # A deferred charge here is a GraphQL request's: the GraphQL front below settles it.
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
@@ -231,7 +232,7 @@ class RestCacheMiddleware:
             _normalised_query(scope.get("query_string", b"")),
             visibility_of(scope),
         )
-        found = await cache.get(digest, depends_on=rest_dependencies(path))
+        found = await lookup(scope, deps, digest, rest_dependencies(path))
         if isinstance(found, Entry):
             await self._answer(send, found, if_none_match, cache_control, hit=True)
             return
@@ -460,11 +461,14 @@ class GraphQLCacheMiddleware:
             or scope["method"] != "POST"
             or deps is None
         ):
+            await settle(scope)
             await self.app(scope, receive, send)
             return
         try:
             await self._handle(deps, scope, receive, send)
         except GraphQLRejection as rejection:
+            # Refused requests are charged too: a flood of them is still a flood.
+            await settle(scope)
             status, body = _json_error(rejection)
             await _send(send, status, body, [("content-type", "application/json")])
 
@@ -482,6 +486,7 @@ class GraphQLCacheMiddleware:
                 "batching is disabled: send one operation per request", "batching_disabled", status=400
             )
         if not isinstance(payload, dict):
+            await settle(scope)
             await self.app(scope, receive, send)  # strawberry answers malformed bodies with its own codes
             return
         cache = reads_cache(deps)
@@ -500,6 +505,7 @@ class GraphQLCacheMiddleware:
             or not isinstance(variables, dict)
             or not (operation_name is None or isinstance(operation_name, str))
         ):
+            await settle(scope)
             await self.app(scope, receive, send)
             return
         document = self.documents.get(query)
@@ -511,6 +517,7 @@ class GraphQLCacheMiddleware:
             or _clock_relative_document(document.node, variables)
         ):
             self._check_limits(document.node, variables, operation_name)
+            await settle(scope)
             await self.app(scope, receive, send)
             return
         digest = request_digest(
@@ -520,7 +527,7 @@ class GraphQLCacheMiddleware:
             visibility_of(scope),
         )
         depends_on = graphql_dependencies(document.node, operation, variables)
-        found = await cache.get(digest, depends_on=depends_on)
+        found = await lookup(scope, deps, digest, depends_on)
         if isinstance(found, Entry):
             await _send(send, 200, found.body, [("content-type", "application/json"), ("x-cache", "hit")])
             return

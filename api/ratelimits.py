@@ -4,21 +4,33 @@ Runs after ``AuthMiddleware``: a REST call costs 1 unit, a GraphQL request the c
 operation it carries (root fields, aliases included), so batching or alias-packing buys nothing.
 Headers follow draft-ietf-httpapi-ratelimit-headers: ``RateLimit-Policy: "default";q=600;w=60``
 and ``RateLimit: "default";r=<remaining>;t=<seconds until the budget is full again>``.
+
+Reads the response cache may answer are charged by the cache middleware instead, in the same Redis
+round trip as its lookup (``api._charge``); refusals and headers are this middleware's either way.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import api_key_of, graphql_call_of
+from api._charge import PENDING, READ_THROUGH_PREFIXES, PendingCharge, RateLimited
+from api.auth import GRAPHQL_PATH, api_key_of, graphql_call_of
 from api.errors import problem, problem_for
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.errors import TickertoneError
 from services.deps import Deps
-from services.ratelimit import Decision, Policy, charge
+from services.keys import ApiKey
+from services.ratelimit import Decision, Policy, charge, check_cost
+
+log = logging.getLogger("api.ratelimits")
+_IDEMPOTENCY_HEADER = IDEMPOTENCY_HEADER.encode()
 
 
 def rate_headers(policy: Policy, decision: Decision) -> dict[str, str]:
@@ -26,6 +38,35 @@ def rate_headers(policy: Policy, decision: Decision) -> dict[str, str]:
         "RateLimit-Policy": f'"{policy.name}";q={policy.limit};w={int(policy.window_s)}',
         "RateLimit": f'"{policy.name}";r={decision.remaining};t={max(0, math.ceil(decision.reset))}',
     }
+
+
+def _read_through(scope: Scope, deps: Deps) -> bool:
+    """Whether the response cache below will settle this request's charge along with its lookup."""
+    if not deps.settings.response_cache:
+        return False
+    method, path = scope["method"], scope["path"]
+    if not (
+        (method == "GET" and path.startswith(READ_THROUGH_PREFIXES))
+        or (method == "POST" and path == GRAPHQL_PATH)
+    ):
+        return False
+    # Idempotent replays are decided above the cache; charge those here, as before.
+    return all(name != _IDEMPOTENCY_HEADER for name, _ in scope["headers"])
+
+
+def _refusal(scope: Scope, policy: Policy, decision: Decision, cost: int) -> Response:
+    retry_after = max(1, math.ceil(decision.retry_after))
+    return problem(
+        Request(scope),
+        status=429,
+        code="rate_limited",
+        detail=(
+            f"this key's limit is {policy.limit} units per {int(policy.window_s)} s;"
+            f" this request costs {cost}; retry in {retry_after} s"
+        ),
+        headers={**rate_headers(policy, decision), "Retry-After": str(retry_after)},
+        extra={"cost": cost, "limit": policy.limit},
+    )
 
 
 class RateLimitMiddleware:
@@ -43,33 +84,54 @@ class RateLimitMiddleware:
         deps: Deps = scope["state"]["deps"]
         call = graphql_call_of(scope)
         cost = call.cost if call is not None else 1
+        if _read_through(scope, deps):
+            await self._deferred(scope, receive, send, deps=deps, key=key, cost=cost)
+            return
         try:
             policy, decision = await charge(deps, key=key, cost=cost)
         except TickertoneError as exc:
             await problem_for(Request(scope), exc)(scope, receive, send)
             return
-        headers = rate_headers(policy, decision)
         if not decision.allowed:
-            retry_after = max(1, math.ceil(decision.retry_after))
-            response = problem(
-                Request(scope),
-                status=429,
-                code="rate_limited",
-                detail=(
-                    f"this key's limit is {policy.limit} units per {int(policy.window_s)} s;"
-                    f" this request costs {cost}; retry in {retry_after} s"
-                ),
-                headers={**headers, "Retry-After": str(retry_after)},
-                extra={"cost": cost, "limit": policy.limit},
-            )
-            await response(scope, receive, send)
+            await _refusal(scope, policy, decision, cost)(scope, receive, send)
             return
+        headers = rate_headers(policy, decision)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                mutable = MutableHeaders(scope=message)
-                for name, value in headers.items():
-                    mutable[name] = value
+                MutableHeaders(scope=message).update(headers)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _deferred(
+        self, scope: Scope, receive: Receive, send: Send, *, deps: Deps, key: ApiKey, cost: int
+    ) -> None:
+        try:
+            check_cost(key, cost)
+        except TickertoneError as exc:
+            await problem_for(Request(scope), exc)(scope, receive, send)
+            return
+        pending = PendingCharge(deps, key, cost)
+        scope[PENDING] = pending
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if not pending.settled:
+                    # A path that forgot to settle: count the request at least (it has run by now).
+                    log.error("pending rate-limit charge not settled on %s", scope["path"])
+                    with contextlib.suppress(RateLimited):
+                        await pending.settle()
+                if pending.policy is not None and pending.decision is not None:
+                    MutableHeaders(scope=message).update(rate_headers(pending.policy, pending.decision))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except RateLimited as refused:
+            if started:
+                raise
+            await _refusal(scope, refused.policy, refused.decision, refused.cost)(scope, receive, send)

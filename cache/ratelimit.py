@@ -27,9 +27,10 @@ from cache.keys import PREFIX
 
 log = logging.getLogger(__name__)
 
-# KEYS[1] = the key's TAT; ARGV = interval_ms, burst (units), cost (units).
-# Returns {allowed, remaining, retry_after_ms, reset_ms} as strings (Lua numbers truncate to ints).
-_GCRA = """
+# KEYS[1] = the key's TAT; ARGV = interval_ms, burst (units), cost (units). Sets ``allowed`` and
+# ``result`` = {allowed, remaining, retry_after_ms, reset_ms} as strings (Lua numbers truncate to ints).
+# A chunk, so ``cache.responses`` can run it in front of a lookup in the same script (one round trip).
+GCRA_CHUNK = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local interval = tonumber(ARGV[1])
@@ -39,14 +40,19 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local new_tat = tat + cost * interval
 local allow_at = new_tat - burst * interval
+local allowed = false
+local result
 if allow_at > now then
   local remaining = math.floor((now - (tat - burst * interval)) / interval)
-  return {'0', tostring(remaining), tostring(allow_at - now), tostring(tat - now)}
+  result = {'0', tostring(remaining), tostring(allow_at - now), tostring(tat - now)}
+else
+  redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.max(1, math.ceil(new_tat - now)))
+  local remaining = math.floor((now - allow_at) / interval)
+  allowed = true
+  result = {'1', tostring(remaining), '0', tostring(new_tat - now)}
 end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.max(1, math.ceil(new_tat - now)))
-local remaining = math.floor((now - allow_at) / interval)
-return {'1', tostring(remaining), '0', tostring(new_tat - now)}
 """
+_GCRA = GCRA_CHUNK + "return result\n"
 
 BREAKER_OPEN_S = 2.0
 
@@ -102,22 +108,40 @@ class RateLimiter:
         self.local = LocalGcra()
         self._open_until = 0.0
 
+    @property
+    def degraded(self) -> bool:
+        """True while Redis is being skipped after a failure; charges then use ``local``."""
+        return self._script is None or time.monotonic() < self._open_until
+
+    def degrade(self, exc: BaseException) -> None:
+        self._open_until = time.monotonic() + BREAKER_OPEN_S
+        log.warning("rate limiter: Redis unavailable (%s); per-process limits", type(exc).__name__)
+
+    @staticmethod
+    def args(*, limit: int, window_s: float, cost: int) -> list[float]:
+        """ARGV for ``GCRA_CHUNK``."""
+        return [window_s * 1000 / limit, limit, cost]
+
+    @staticmethod
+    def decision(raw: list[bytes | str], *, limit: int) -> Decision:
+        """The ``Decision`` a ``GCRA_CHUNK`` result encodes."""
+        allowed, remaining, retry_ms, reset_ms = (float(v) for v in raw[:4])
+        return Decision(
+            allowed=allowed == 1,
+            limit=limit,
+            remaining=max(0, int(remaining)),
+            retry_after=retry_ms / 1000,
+            reset=reset_ms / 1000,
+        )
+
     async def charge(self, name: str, *, limit: int, window_s: float, cost: int) -> Decision:
-        if self._script is not None and time.monotonic() >= self._open_until:
+        if self._script is not None and not self.degraded:
             try:
                 raw = await self._script(
-                    keys=[limiter_key(name)], args=[window_s * 1000 / limit, limit, cost]
+                    keys=[limiter_key(name)], args=self.args(limit=limit, window_s=window_s, cost=cost)
                 )
             except (RedisError, OSError) as exc:
-                self._open_until = time.monotonic() + BREAKER_OPEN_S
-                log.warning("rate limiter: Redis unavailable (%s); per-process limits", type(exc).__name__)
+                self.degrade(exc)
             else:
-                allowed, remaining, retry_ms, reset_ms = (float(v) for v in raw)
-                return Decision(
-                    allowed=allowed == 1,
-                    limit=limit,
-                    remaining=max(0, int(remaining)),
-                    retry_after=retry_ms / 1000,
-                    reset=reset_ms / 1000,
-                )
+                return self.decision(raw, limit=limit)
         return self.local.charge(name, limit=limit, window_s=window_s, cost=cost)

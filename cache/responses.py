@@ -8,6 +8,9 @@ acknowledged, so from then on every lookup builds a different key and the old en
 once; it simply expires. Lookup and key construction happen in one Lua script, so a hit costs one round
 trip, and a miss returns the generations seen *before* the database was read: a response stored under
 them can never be newer-looking than the data it was built from (no stale-set race).
+
+``charge_and_get`` runs the rate limiter's GCRA step in front of the same lookup, in one script: an
+authenticated, rate-limited hit then costs a single Redis round trip in all.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from redis.asyncio import Redis
 
 from cache import keys
 from cache.breaker import FAILURES, UNAVAILABLE, BreakerOpen, CircuitBreaker
+from cache.ratelimit import GCRA_CHUNK, Decision, RateLimiter, limiter_key
 from cache.store import Cache
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,29 @@ local body = redis.call('GET', ARGV[1] .. suffix)
 if body then return {1, body} end
 return {0, suffix}
 """
+
+# KEYS[1] = the caller's rate-limit TAT, KEYS[2..] = generation counters; ARGV[1..3] as GCRA_CHUNK,
+# ARGV[4] = key prefix. Returns the GCRA result, then (when allowed) {1, body} or {0, suffix} as _LOOKUP.
+_CHARGE_AND_LOOKUP = (
+    GCRA_CHUNK
+    + """
+if not allowed then return result end
+local gens = {}
+for i = 2, #KEYS do
+  gens[i - 1] = redis.call('GET', KEYS[i]) or '0'
+end
+local suffix = table.concat(gens, '.')
+local body = redis.call('GET', ARGV[4] .. suffix)
+if body then
+  result[5] = 1
+  result[6] = body
+else
+  result[5] = 0
+  result[6] = suffix
+end
+return result
+"""
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +114,7 @@ class ResponseCache:
         self.ttl_s = ttl_s
         self._redis: Redis = cache.redis
         self._lookup = self._redis.register_script(_LOOKUP)
+        self._charge_and_lookup = self._redis.register_script(_CHARGE_AND_LOOKUP)
 
     async def get(self, digest: str, *, depends_on: Sequence[str]) -> Entry | Miss:
         """A stored entry, or a ``Miss`` telling ``put`` where the response built now belongs.
@@ -99,7 +127,7 @@ class ResponseCache:
         prefix = keys.response(digest) + ":"
         try:
             # An earlier bump lost to an outage must land before any entry is trusted again.
-            if self.cache.dirty and not await self.breaker.call(self.cache.heal):
+            if self.cache.needs_heal and not await self.breaker.call(self.cache.heal):
                 return Miss(key=None)
             found, value = await self.breaker.call(lambda: self._lookup(keys=list(depends_on), args=[prefix]))
         except BreakerOpen:
@@ -110,6 +138,45 @@ class ResponseCache:
         if found:
             return Entry.decode(value)
         return Miss(key=prefix + value.decode("ascii"))
+
+    async def charge_and_get(
+        self,
+        limiter: RateLimiter,
+        name: str,
+        *,
+        limit: int,
+        window_s: float,
+        cost: int,
+        digest: str,
+        depends_on: Sequence[str],
+    ) -> tuple[Decision, Entry | Miss | None]:
+        """``limiter.charge`` then, if allowed, ``get``: in one round trip when Redis is healthy.
+
+        The lookup result is ``None`` when the charge was refused (nothing was looked up). Any Redis
+        trouble takes the separate paths, which degrade on their own: the limiter to its in-process
+        twin, the lookup to a miss with nowhere to store.
+        """
+        if limiter.degraded or self.cache.needs_heal or not self.breaker.allows():
+            decision = await limiter.charge(name, limit=limit, window_s=window_s, cost=cost)
+            if not decision.allowed:
+                return decision, None
+            return decision, await self.get(digest, depends_on=depends_on)
+        prefix = keys.response(digest) + ":"
+        args: list[float | str] = [*RateLimiter.args(limit=limit, window_s=window_s, cost=cost), prefix]
+        names = [limiter_key(name), *depends_on]
+        try:
+            raw = await self.breaker.call(lambda: self._charge_and_lookup(keys=names, args=args))
+        except UNAVAILABLE as exc:
+            if not isinstance(exc, BreakerOpen):
+                limiter.degrade(exc)
+            # Whether or not Redis counted it, this process does: never unlimited.
+            return limiter.local.charge(name, limit=limit, window_s=window_s, cost=cost), Miss(key=None)
+        decision = RateLimiter.decision(raw, limit=limit)
+        if not decision.allowed:
+            return decision, None
+        if raw[4]:
+            return decision, Entry.decode(raw[5])
+        return decision, Miss(key=prefix + raw[5].decode("ascii"))
 
     async def put(self, miss: Miss, entry: Entry) -> None:
         if miss.key is None or not self.breaker.allows():

@@ -4,6 +4,10 @@ Writes bump versioned keys: a cached entry records the generations it was built 
 makes it unreachable at once. When a bump cannot reach Redis the process remembers it is *dirty* and
 bumps the global generation as soon as Redis answers again, before it trusts any cached entry, so an
 outage cannot leave a stale score readable after Redis returns.
+
+Generations never repeat, even when Redis loses its data (a restart without persistence, a flush): a
+counter that does not exist starts from Redis' clock in microseconds, not from 0, so an entry stored
+under counters read before the loss can never become reachable again as the new counters climb.
 """
 
 from __future__ import annotations
@@ -19,6 +23,18 @@ from cache import keys
 from cache.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
+
+# KEYS = generation counters to bump. A missing counter first takes the current time in microseconds
+# (as an exact string: Lua numbers would print it in %.14g), so it starts above any value it had before.
+_BUMP = """
+local t = redis.call('TIME')
+local base = t[1] .. string.rep('0', 6 - #t[2]) .. t[2]
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], base, 'NX')
+  redis.call('INCR', KEYS[i])
+end
+return #KEYS
+"""
 
 
 def create_client(url: str, *, timeout_s: float = 0.25) -> Redis:
@@ -37,27 +53,40 @@ class Cache:
     def __init__(self, redis: Redis, *, breaker: CircuitBreaker | None = None) -> None:
         self.redis = redis
         self.dirty = False
+        self.healing = False
         # Shared with the response cache: while it is open, a bump is not even tried (it would only
         # wait for a timeout) and is recorded as lost instead, to be healed on recovery.
         self.breaker = breaker or CircuitBreaker(probe=redis.ping)
+        self._bump = redis.register_script(_BUMP)
 
     async def aclose(self) -> None:
         await self.redis.aclose()
 
+    @property
+    def needs_heal(self) -> bool:
+        """True while a lost bump has not landed yet; no cached entry may be trusted until it has."""
+        return self.dirty or self.healing
+
     async def heal(self) -> bool:
         """Bump the global generation if an earlier bump was lost; True when the cache is trustworthy."""
-        if not self.dirty:
+        if not self.needs_heal:
             return True
+        if self.healing:
+            return False  # another request's heal is in flight: untrusted until it lands
         # Cleared first: a bump lost while this heal is in flight sets it again and is healed later.
         self.dirty = False
+        self.healing = True
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.incr(keys.GLOBAL_GENERATION)
-                pipe.incr(keys.EPOCH_GENERATION)
-                await pipe.execute()
+            await self._bump(keys=[keys.GLOBAL_GENERATION, keys.EPOCH_GENERATION])
         except (RedisError, OSError):
             self.dirty = True
             return False
+        except BaseException:
+            # Cancelled (the breaker's deadline): the bump may not have landed, so it is still owed.
+            self.dirty = True
+            raise
+        finally:
+            self.healing = False
         log.info("cache healed after a Redis outage: global generation bumped")
         return True
 
@@ -68,13 +97,12 @@ class Cache:
             log.warning("cache bump skipped, Redis circuit open; will bump the global generation on recovery")
             return
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.incr(keys.GLOBAL_GENERATION)
-                for article_id in article_ids:
-                    pipe.incr(keys.article_generation(article_id))
-                for symbol in symbols:
-                    pipe.incr(keys.ticker_generation(symbol))
-                await pipe.execute()
+            names = [
+                keys.GLOBAL_GENERATION,
+                *(keys.article_generation(i) for i in article_ids),
+                *(keys.ticker_generation(symbol) for symbol in symbols),
+            ]
+            await self._bump(keys=names)
         except (RedisError, OSError) as exc:
             self.dirty = True
             log.warning(

@@ -13,6 +13,7 @@ from core.settings import Settings
 from schema.articles import ArticleQuery
 from schema.errors import AppSchema, ErrorCodes
 from schema.events import EventQuery
+from schema.execution import FastExecutionContext
 from schema.ingest import IngestMutation
 from schema.limits import limit_extensions
 from schema.scale import ScaleQuery
@@ -65,4 +66,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         extensions=extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=not settings.development),
+        execution_context_class=FastExecutionContext,
     )

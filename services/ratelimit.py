@@ -8,8 +8,18 @@ from cache.ratelimit import Decision, RateLimiter
 from core.errors import InvalidInput
 from db.api_keys import ApiKey
 from services.deps import Deps
+from services.reads_cache import Entry, Miss, reads_cache
 
-__all__ = ["DEFAULT_RATE_PER_MIN", "WINDOW_S", "Decision", "Policy", "charge", "policy_for"]
+__all__ = [
+    "DEFAULT_RATE_PER_MIN",
+    "WINDOW_S",
+    "Decision",
+    "Policy",
+    "charge",
+    "charge_and_lookup",
+    "check_cost",
+    "policy_for",
+]
 
 # Partner default when `keys create` is given no --rate; a GraphQL operation costs its root fields.
 DEFAULT_RATE_PER_MIN = 600
@@ -37,8 +47,8 @@ def _limiter(deps: Deps) -> RateLimiter:
     return limiter
 
 
-async def charge(deps: Deps, *, key: ApiKey, cost: int = 1) -> tuple[Policy, Decision]:
-    """Spend ``cost`` units of the key's budget; the caller turns a refusal into 429."""
+def check_cost(key: ApiKey, cost: int) -> Policy:
+    """The key's policy; ``InvalidInput`` for a cost no budget refill could ever cover."""
     policy = policy_for(key)
     if cost > policy.limit:
         # It could never pass: telling the client to retry later would be a lie.
@@ -47,7 +57,40 @@ async def charge(deps: Deps, *, key: ApiKey, cost: int = 1) -> tuple[Policy, Dec
             code="cost_exceeds_limit",
             details={"cost": cost, "limit": policy.limit},
         )
+    return policy
+
+
+async def charge(deps: Deps, *, key: ApiKey, cost: int = 1) -> tuple[Policy, Decision]:
+    """Spend ``cost`` units of the key's budget; the caller turns a refusal into 429."""
+    policy = check_cost(key, cost)
     decision = await _limiter(deps).charge(
         f"key:{key.key_id}", limit=policy.limit, window_s=policy.window_s, cost=max(1, cost)
     )
     return policy, decision
+
+
+async def charge_and_lookup(
+    deps: Deps, *, key: ApiKey, cost: int, digest: str, depends_on: tuple[str, ...]
+) -> tuple[Policy, Decision, Entry | Miss | None]:
+    """``charge``, then the response cache's lookup for ``digest`` when allowed (``None`` if refused).
+
+    One Redis round trip for both when the response cache is on and Redis healthy: a cache hit is the
+    hot path of every front-end poll.
+    """
+    policy = check_cost(key, cost)
+    limiter = _limiter(deps)
+    name = f"key:{key.key_id}"
+    responses = reads_cache(deps).responses
+    if responses is None:
+        decision = await limiter.charge(name, limit=policy.limit, window_s=policy.window_s, cost=max(1, cost))
+        return policy, decision, (Miss(key=None) if decision.allowed else None)
+    decision, found = await responses.charge_and_get(
+        limiter,
+        name,
+        limit=policy.limit,
+        window_s=policy.window_s,
+        cost=max(1, cost),
+        digest=digest,
+        depends_on=depends_on,
+    )
+    return policy, decision, found
