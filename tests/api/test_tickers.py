@@ -114,10 +114,8 @@ async def test_a_scored_article_shows_in_the_series_at_once(
 
     cache = Cache(create_client(redis_url))
     try:
-        stats = await run_burst(
-            Deps(settings=worker_settings(settings), pool=pool, cache=cache),
-            tickers=(SERIES_TICKER,),
-        )
+        # Default tickers: the scorer is loaded once per test process, and the article names its ticker.
+        stats = await run_burst(Deps(settings=worker_settings(settings), pool=pool, cache=cache))
     finally:
         await cache.aclose()
     assert stats.stored >= 1

@@ -95,7 +95,8 @@ async def series_scored(gql_deps: Deps, pool: asyncpg.Pool) -> list[tuple[str, f
             for i, (symbol, hour, minute, body) in enumerate(texts)
         ],
     )
-    await run_burst(Deps(settings=worker_settings(gql_deps.settings), pool=pool), tickers=SERIES_TICKERS)
+    # Default tickers: the scorer is loaded once per test process, and each article names its ticker.
+    await run_burst(Deps(settings=worker_settings(gql_deps.settings), pool=pool))
     rows = await pool.fetch(
         "select symbol, relevance, score from article_tickers where article_id = any($1::bigint[])"
         " order by article_id",
