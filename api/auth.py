@@ -9,6 +9,7 @@ Keys are never logged: only their public ``key_id`` is, and ``RedactKeys`` scrub
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -77,6 +78,7 @@ def presented_key(headers: Headers) -> str | None:
     return key.strip() if key is not None else None
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the bytes; pollers repeat the same few
 def _key_in_query(query_string: bytes) -> bool:
     params = QueryParams(query_string.decode("latin-1"))
     return any(name.lower() in _QUERY_KEY_NAMES for name in params) or bool(

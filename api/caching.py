@@ -14,6 +14,7 @@ checked with the request's variables.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import OrderedDict
@@ -194,6 +195,8 @@ def _clock_relative(scope: Scope) -> bool:
     return "to" not in names
 
 
+# Pollers repeat the same few query strings; the result is a pure function of the bytes.
+@functools.lru_cache(maxsize=4096)
 def _normalised_query(query_string: bytes) -> str:
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     # Stable by name only: repeated parameters keep their order.
@@ -362,6 +365,42 @@ def _has_connection(
     return False
 
 
+# Per root field, where its article id comes from: ("literal", text) or ("variable", name); None when
+# the operation depends on lists whatever the variables say.
+DependencyPlan = tuple[tuple[str, str], ...] | None
+
+
+def dependency_plan(document: DocumentNode, operation: OperationDefinitionNode) -> DependencyPlan:
+    """The variable-independent part of ``graphql_dependencies``."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    sources: list[tuple[str, str]] = []
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.name.value != "article" or selection.directives:
+            return None
+        value = next((a.value for a in selection.arguments or () if a.name.value == "id"), None)
+        if isinstance(value, StringValueNode | IntValueNode):
+            sources.append(("literal", value.value))
+        elif isinstance(value, VariableNode):
+            sources.append(("variable", value.name.value))
+        else:
+            return None
+        if selection.selection_set is not None and _has_connection(selection.selection_set, fragments):
+            return None
+    return tuple(sources) or None
+
+
+def apply_dependency_plan(plan: DependencyPlan, variables: Mapping[str, Any]) -> tuple[str, ...]:
+    if plan is None:
+        return LIST_DEPENDENCIES
+    ids: list[int] = []
+    for kind, text in plan:
+        raw = text if kind == "literal" else variables.get(text)
+        if not isinstance(raw, str | int) or not str(raw).isdigit():
+            return LIST_DEPENDENCIES
+        ids.append(int(raw))
+    return article_dependencies(ids)
+
+
 def graphql_dependencies(
     document: DocumentNode,
     operation: OperationDefinitionNode,
@@ -369,23 +408,7 @@ def graphql_dependencies(
 ) -> tuple[str, ...]:
     """Single-article generations when every root field is ``article(id:)`` with no list below it;
     otherwise the list generation, which every write bumps."""
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    ids: list[int] = []
-    for selection in operation.selection_set.selections:
-        if not isinstance(selection, FieldNode) or selection.name.value != "article":
-            return LIST_DEPENDENCIES
-        value = next((a.value for a in selection.arguments or () if a.name.value == "id"), None)
-        raw: object = None
-        if isinstance(value, StringValueNode | IntValueNode):
-            raw = value.value
-        elif isinstance(value, VariableNode):
-            raw = variables.get(value.name.value)
-        if not isinstance(raw, str | int) or not str(raw).isdigit() or selection.directives:
-            return LIST_DEPENDENCIES
-        if selection.selection_set is not None and _has_connection(selection.selection_set, fragments):
-            return LIST_DEPENDENCIES
-        ids.append(int(raw))
-    return article_dependencies(ids) if ids else LIST_DEPENDENCIES
+    return apply_dependency_plan(dependency_plan(document, operation), variables)
 
 
 def _clock_relative_document(document: DocumentNode, variables: Mapping[str, Any]) -> bool:
@@ -452,6 +475,8 @@ class GraphQLCacheMiddleware:
         self.settings = settings
         self.limits: Limits = limits_for(settings)
         self.documents = _Documents(max_tokens=self.limits.max_tokens)
+        # (document digest, id(operation)) -> (operation kept alive, its dependency plan)
+        self._plans: dict[tuple[str, int], tuple[OperationDefinitionNode, DependencyPlan]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         deps = _deps(scope)
@@ -514,7 +539,11 @@ class GraphQLCacheMiddleware:
             operation is None
             or operation.operation is not OperationType.QUERY
             or not cache.enabled
-            or _clock_relative_document(document.node, variables)
+            # A field is selected only by its name in the text: most documents skip the walk.
+            or (
+                any(name in query for name in CLOCK_RELATIVE_FIELDS)
+                and _clock_relative_document(document.node, variables)
+            )
         ):
             self._check_limits(document.node, variables, operation_name)
             await settle(scope)
@@ -526,7 +555,7 @@ class GraphQLCacheMiddleware:
             operation_name or "",
             visibility_of(scope),
         )
-        depends_on = graphql_dependencies(document.node, operation, variables)
+        depends_on = self._dependencies(document, operation, variables)
         found = await lookup(scope, deps, digest, depends_on)
         if isinstance(found, Entry):
             await _send(send, 200, found.body, [("content-type", "application/json"), ("x-cache", "hit")])
@@ -548,6 +577,18 @@ class GraphQLCacheMiddleware:
             headers = [*headers, (b"x-cache", b"miss")]
         await send({"type": "http.response.start", "status": captured.status, "headers": headers})
         await send({"type": "http.response.body", "body": captured.body})
+
+    def _dependencies(
+        self, document: _Document, operation: OperationDefinitionNode, variables: Mapping[str, Any]
+    ) -> tuple[str, ...]:
+        """``graphql_dependencies``, with the walk over the document done once per document."""
+        key = (document.digest, id(operation))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = (operation, dependency_plan(document.node, operation))
+            if len(self._plans) > 1024:
+                self._plans.pop(next(iter(self._plans)))
+        return apply_dependency_plan(plan[1], variables)
 
     def _check_limits(self, document: DocumentNode, variables: Mapping[str, Any], name: str | None) -> None:
         errors = check_document(

@@ -33,29 +33,39 @@ class DeadlineMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # Resolved by whichever comes first: the response starting, the request ending, the deadline.
+        wake: asyncio.Future[None] = loop.create_future()
+        started = False
         answered = False
 
+        def wake_up(*_args: object) -> None:
+            if not wake.done():
+                wake.set_result(None)
+
         async def guarded_send(message: Message) -> None:
+            nonlocal started
             if answered:
                 return  # we already sent the 503; the late response is dropped
             if message["type"] == "http.response.start":
-                started.set()
+                started = True
+                wake_up()
             await send(message)
 
         async def run() -> None:
             await self.app(scope, receive, guarded_send)
 
         task = asyncio.create_task(run())
-        waiter = asyncio.create_task(started.wait())
+        task.add_done_callback(wake_up)
+        timer = loop.call_later(self.timeout_s, wake_up)
         try:
-            await asyncio.wait({task, waiter}, timeout=self.timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            await wake
         except asyncio.CancelledError:
             task.cancel()
             raise
         finally:
-            waiter.cancel()
-        if task.done() or started.is_set():
+            timer.cancel()
+        if task.done() or started:
             await task
             return
         answered = True
