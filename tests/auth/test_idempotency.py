@@ -208,3 +208,25 @@ async def test_a_key_expires_after_24_hours(
     fresh = await bare.post("/v1/score", json={"body": "Lumen missed."}, headers=headers)
     assert fresh.status_code == 200 and "Idempotent-Replayed" not in fresh.headers
     assert fresh.content != first.content
+
+
+async def test_graphql_mutations_replay_too(
+    bare: httpx.AsyncClient, make_key: MakeKey, pool: asyncpg.Pool
+) -> None:
+    source = f"idem-gql-{uuid.uuid4().hex[:8]}"
+    # No external id: without the Idempotency-Key, a changed title would be a second article.
+    mutation = (
+        "mutation($source: String!, $title: String!) { ingestArticle(input: {source: $source,"
+        ' title: $title, body: "Lumen Technologies agreed to acquire Alkira.",'
+        ' publishedAt: "2026-11-20T13:30:00Z"}) { created article { id } } }'
+    )
+    headers = {"X-API-Key": await make_key(["ingest"]), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"query": mutation, "variables": {"source": source, "title": "Lumen buys Alkira"}}
+    first = await bare.post("/graphql", json=body, headers=headers)
+    assert first.status_code == 200 and first.json()["data"]["ingestArticle"]["created"] is True, first.text
+    again = await bare.post("/graphql", json=body, headers=headers)
+    assert again.content == first.content and again.headers["Idempotent-Replayed"] == "true"
+    other = {"query": mutation, "variables": {"source": source, "title": "Lumen buys Alkira, again"}}
+    mismatch = await bare.post("/graphql", json=other, headers=headers)
+    assert mismatch.status_code == 422 and mismatch.json()["code"] == "idempotency_key_reused"
+    assert await _count(pool, source) == 1
