@@ -202,3 +202,19 @@ async def test_key_is_never_logged(
     # httpx (the test's client) logs the URL it was asked to send; the server side must not.
     server_side = [r.getMessage() for r in caplog.records if not r.name.startswith("httpx")]
     assert not any(key in line for line in server_side)
+
+
+@pytest.mark.parametrize(
+    "query_string",
+    [
+        "query={sentimentScale{label}}",
+        "%71uery={sentimentScale{label}}",
+        "qu%65ry=%7BsentimentScale%7Blabel%7D%7D",
+    ],
+)
+async def test_the_graphiql_page_does_not_open_queries_to_anyone(
+    bare: httpx.AsyncClient, query_string: str
+) -> None:
+    # In development the IDE page itself needs no key; a GET that carries a query, however encoded, does.
+    response = await bare.get(f"/graphql?{query_string}", headers={"Accept": "text/html"})
+    assert response.status_code == 401, response.text[:200]
