@@ -103,6 +103,47 @@ async def test_graphql_hit_serves_stored_bytes_without_strawberry(
     assert third.headers["x-cache"] == "hit" and len(view_runs) == 1
 
 
+@pytest.mark.parametrize("kind", ["graphql", "rest"])
+async def test_a_hit_is_one_redis_round_trip_and_still_charged(
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    kind: str,
+) -> None:
+    source = f"trip-{uuid.uuid4().hex[:8]}"
+    await _ingest(client, source, 1)
+    # A slow budget (1 unit a second) so that spending shows in the remaining count.
+    issued = await create_key(
+        Deps(settings=settings, pool=pool), name="trip", scopes=["read"], rate_per_min=60
+    )
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+
+    async def read() -> httpx.Response:
+        if kind == "graphql":
+            return await client.post("/graphql", json=_list_query(source), headers=headers)
+        return await client.get("/v1/articles", params={"source": source, "limit": 3}, headers=headers)
+
+    assert (await read()).headers["x-cache"] == "miss"
+    commands: list[object] = []
+    original = Redis.execute_command
+
+    async def counting(self: Redis, *args: Any, **options: Any) -> Any:
+        commands.append(args[0])
+        return await original(self, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", counting)
+    hit = await read()
+    assert hit.headers["x-cache"] == "hit"
+    # The rate-limit charge and the lookup travel together: one script, one round trip.
+    assert [str(c).upper() for c in commands] == ["EVALSHA"], commands
+    policy_headers = (hit.headers["RateLimit-Policy"], hit.headers["RateLimit"])
+    monkeypatch.undo()
+    again = await read()
+    remaining = int(again.headers["RateLimit"].split("r=")[1].split(";")[0])
+    assert remaining < int(policy_headers[1].split("r=")[1].split(";")[0]), "a hit spends budget"
+
+
 async def test_ingest_makes_lists_fresh_at_once(client: httpx.AsyncClient) -> None:
     source = f"http-{uuid.uuid4().hex[:8]}"
     await _ingest(client, source, 1)
