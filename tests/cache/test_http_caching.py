@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -126,7 +126,7 @@ async def test_a_hit_is_one_redis_round_trip_and_still_charged(
 
     assert (await read()).headers["x-cache"] == "miss"
     commands: list[object] = []
-    original = Redis.execute_command
+    original: Callable[..., Awaitable[Any]] = Redis.execute_command
 
     async def counting(self: Redis, *args: Any, **options: Any) -> Any:
         commands.append(args[0])
