@@ -14,6 +14,7 @@ Test-only hooks, all off unless their environment variable is set (never set the
 from __future__ import annotations
 
 import concurrent.futures as cf
+import hashlib
 import importlib
 import multiprocessing
 import os
@@ -46,14 +47,19 @@ class ScoreInput:
     tickers: tuple[str, ...]
 
 
-# Loaded by the pool initializer, once per process and factory path (a process pool has one path;
-# in-process tests may run pools of several).
+# Loaded by the pool initializer, once per process, factory path and reference-ticker table (a process
+# pool has one of each; in-process thread pools, as in tests, may come and go with other tables).
 _scorers: dict[str, Scorer] = {}
 _lock = threading.Lock()
 
 
 def factory_path() -> str:
     return os.environ.get("TICKERTONE_TEST_SCORER") or DEFAULT_FACTORY
+
+
+def _pool_key(path: str, tickers: Sequence[TickerRef]) -> str:
+    digest = hashlib.sha256(repr(tuple(tickers)).encode()).hexdigest()[:16]
+    return f"{path}#{digest}"
 
 
 def load(path: str, tickers: Sequence[TickerRef]) -> Scorer:
@@ -71,7 +77,7 @@ def _init(path: str, tickers: tuple[TickerRef, ...], ignore_signals: bool) -> No
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with _lock:
         if path not in _scorers:
-            _scorers[path] = load(path, tickers)
+            _scorers[path] = load(path.partition("#")[0], tickers)
 
 
 def _model_version(path: str) -> str:
@@ -168,8 +174,9 @@ class ScorerPool:
     ) -> None:
         self.mode = mode
         self.concurrency = concurrency if mode == "process" else 1
-        self._path = path or factory_path()
         self._tickers = tuple(tickers)
+        # The key the pool's processes know their scorer by (factory path + ticker-table digest).
+        self._path = _pool_key(path or factory_path(), self._tickers)
         self._executor = self._create()
         self.model_version = ""
 
