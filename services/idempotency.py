@@ -5,7 +5,9 @@ Postgres is down the write could not happen anyway. Scoped per API key; kept for
 - same key, same request, finished  -> the first response, replayed;
 - same key, same request, in flight -> ``in_flight`` (409);
 - same key, another request         -> ``mismatch`` (422).
-Responses of 5xx, 408, 409, 425 and 429 are not kept: the client may retry them with the same key.
+Only answers of requests that were carried out (2xx, 3xx) are kept. As with Stripe, a request refused
+for its input (4xx: validation, unknown ticker, over the rate limit) is not kept, so the client may fix
+it and retry under the same key; nor are 5xx, which the client may retry as they are.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from services.deps import Deps
 TTL_S = 24 * 3600.0
 # A request that has held a key this long without finishing died with its process.
 STALE_S = 60.0
-_NOT_KEPT = frozenset({408, 409, 425, 429})
 # Expired records are swept by whichever request comes first after this interval, per process.
 PURGE_EVERY_S = 3600.0
 _PURGED_AT = "idempotency_purged_at"
@@ -45,7 +46,7 @@ def fingerprint(*, method: str, path: str, query_string: bytes, body: bytes) -> 
 
 
 def keeps(status: int) -> bool:
-    return status < 500 and status not in _NOT_KEPT
+    return 200 <= status < 400
 
 
 async def begin(

@@ -230,3 +230,19 @@ async def test_graphql_mutations_replay_too(
     mismatch = await bare.post("/graphql", json=other, headers=headers)
     assert mismatch.status_code == 422 and mismatch.json()["code"] == "idempotency_key_reused"
     assert await _count(pool, source) == 1
+
+
+async def test_a_refused_request_frees_its_key(
+    bare: httpx.AsyncClient, make_key: MakeKey, pool: asyncpg.Pool
+) -> None:
+    # Stripe's rule: a request refused for its input did not run, so the fixed request may reuse the key.
+    source = f"idem-{uuid.uuid4().hex[:8]}"
+    headers = {"X-API-Key": await make_key(["ingest"]), "Idempotency-Key": str(uuid.uuid4())}
+    refused = await bare.post("/v1/articles", json={**_article(source), "tickers": ["ZZZZ"]}, headers=headers)
+    assert refused.status_code == 422 and refused.json()["code"] == "unknown_ticker", refused.text
+    fixed = _article(source)
+    created = await bare.post("/v1/articles", json=fixed, headers=headers)
+    assert created.status_code == 201 and "Idempotent-Replayed" not in created.headers
+    replay = await bare.post("/v1/articles", json=fixed, headers=headers)
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.content == created.content
+    assert await _count(pool, source) == 1
