@@ -3,8 +3,9 @@
 Scores a sentence, or a sentence toward a named target (encoded as the pair ``target [SEP] sentence``).
 Deterministic per input: each input runs alone, unpadded. The int8 graph quantizes activations with one
 scale taken over the whole input tensor, so batch-mates and padding rows would move a sentence's score
-(by up to 0.35 on held-out headlines, flipping ~2.6% of polarities); a batch of one costs little on one
-core, where the per-token cost dominates.
+(by up to 0.18 on 500 held-out headlines, flipping 2.6% of their polarities, and up to 0.35 on the
+benchmark's article sentences). A batch of one costs 10-20% of throughput on one core, which the fused
+attention graph (``scoring.fuse``) mostly wins back.
 """
 
 from __future__ import annotations
