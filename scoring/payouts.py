@@ -48,6 +48,16 @@ _DIVIDEND_ACTIONS: Final = (
 )
 
 
+_CLAUSE_BREAK: Final = re.compile(r";|,\s+(?:and|but|while|whereas|as|after|although)\b|\s+while\b", re.I)
+
+
+def _clause(s: str, start: int, end: int) -> tuple[int, int]:
+    """Bounds of the clause around s[start:end]: from the last break before it to the first after it."""
+    lo = max((b.end() for b in _CLAUSE_BREAK.finditer(s, 0, start)), default=0)
+    after = _CLAUSE_BREAK.search(s, end)
+    return lo, after.start() if after is not None else len(s)
+
+
 def find_dividends(ctx: Context) -> list[Found]:
     s = ctx.sentence
     m = _DIVIDEND.search(s)
@@ -60,11 +70,15 @@ def find_dividends(ctx: Context) -> list[Found]:
                 return []
             if action == "declare" and RUMOR.search(s[: hit.start()]):
                 return []
-            money = [a for a in find_amounts(s) if a.kind == "money"]
-            to = re.search(r"\bto\s+\$", s)
+            # Only figures in the dividend's own clause: "EPS of $1.64 ..., and raised its dividend by
+            # 4%" must not report $1.64 as the dividend.
+            lo, hi = _clause(s, min(m.start(), hit.start()), max(m.end(), hit.end()))
+            amounts = [a for a in find_amounts(s) if lo <= a.start < hi]
+            money = [a for a in amounts if a.kind == "money"]
+            to = re.search(r"\bto\s+\$", s[lo:hi])
             if to is not None:
-                money = [a for a in money if a.start >= to.end() - 1] or money
-            pct = [a for a in find_amounts(s) if a.kind == "percent"]
+                money = [a for a in money if a.start >= lo + to.end() - 1] or money
+            pct = [a for a in amounts if a.kind == "percent"]
             attrs: Attributes = {
                 "action": action,
                 "amount": whole(money[0]) if money else None,

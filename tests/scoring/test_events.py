@@ -60,3 +60,25 @@ def test_evidence_offsets(scorer: Scorer) -> None:
     assert event.type == "dividend"
     assert text[event.evidence.start : event.evidence.end] == event.evidence.text
     assert event.attributes["amount"] == pytest.approx(0.30)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "change_pct"),
+    [
+        # The EPS figure shares the sentence but not the dividend's clause.
+        (
+            "Apple Inc. reported adjusted EPS of $1.64, above the $1.60 analysts expected, and raised its"
+            " quarterly dividend by 4%.",
+            None,
+            4.0,
+        ),
+        ("Acme raised its quarterly dividend by 5% to $0.42 a share.", 0.42, 5.0),
+        ("Revenue rose 8%; the board declared a dividend of $0.25 per share.", 0.25, None),
+    ],
+)
+def test_dividend_figures_come_from_the_dividend_clause(
+    scorer: Scorer, text: str, amount: float | None, change_pct: float | None
+) -> None:
+    (dividend,) = [e for e in scorer.events(text) if e.type == "dividend"]
+    assert dividend.attributes["amount"] == (pytest.approx(amount) if amount is not None else None)
+    assert dividend.attributes["change_pct"] == change_pct
