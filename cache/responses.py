@@ -152,11 +152,18 @@ class ResponseCache:
     ) -> tuple[Decision, Entry | Miss | None]:
         """``limiter.charge`` then, if allowed, ``get``: in one round trip when Redis is healthy.
 
-        The lookup result is ``None`` when the charge was refused (nothing was looked up). Any Redis
-        trouble takes the separate paths, which degrade on their own: the limiter to its in-process
-        twin, the lookup to a miss with nowhere to store.
+        The lookup result is ``None`` when the charge was refused (nothing was looked up). While the
+        breaker is open or the limiter has just seen Redis fail, the charge is counted in process
+        (``LocalGcra``) without trying Redis, and the lookup degrades to a miss with nowhere to store:
+        during an outage no request waits on Redis, and the breaker's background probe finds it again.
         """
-        if limiter.degraded or self.cache.needs_heal or not self.breaker.allows():
+        if limiter.degraded or not self.breaker.allows():
+            # Redis failed us a moment ago: count in process, and let no request wait on Redis.
+            decision = limiter.local.charge(name, limit=limit, window_s=window_s, cost=cost)
+            if not decision.allowed:
+                return decision, None
+            return decision, await self.get(digest, depends_on=depends_on)
+        if self.cache.needs_heal:
             decision = await limiter.charge(name, limit=limit, window_s=window_s, cost=cost)
             if not decision.allowed:
                 return decision, None
