@@ -173,15 +173,14 @@ class ResponseCache:
         names = [limiter_key(name), *depends_on]
         try:
             raw = await self.breaker.call(lambda: self._charge_and_lookup(keys=names, args=args))
-        except UNAVAILABLE:
-            # The breaker's deadline is a read's (0.1 s), and a busy event loop alone can overrun it:
-            # that is no proof Redis is gone, and the script has most likely run. Charging the fresh
-            # per-process budget here handed out a second burst under load (40 concurrent requests on a
-            # 20/min key: up to 31 passed). The limiter's own path asks Redis again with its own
-            # timeout and degrades only if Redis really fails; counting a request twice errs on refusing.
-            decision = await limiter.charge(name, limit=limit, window_s=window_s, cost=cost)
+        except UNAVAILABLE as exc:
+            if not isinstance(exc, BreakerOpen):
+                limiter.degrade(exc)
+            # Whether or not Redis counted it, this process does (from the key's last Redis state).
+            decision = limiter.local.charge(name, limit=limit, window_s=window_s, cost=cost)
             return decision, (Miss(key=None) if decision.allowed else None)
         decision = RateLimiter.decision(raw, limit=limit)
+        limiter.local.observe(name, decision)
         if not decision.allowed:
             return decision, None
         if raw[4]:
