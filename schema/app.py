@@ -15,7 +15,7 @@ from schema.errors import AppSchema, ErrorCodes
 from schema.events import EventQuery
 from schema.execution import FastExecutionContext
 from schema.ingest import IngestMutation
-from schema.limits import limit_extensions
+from schema.limits import Limits, limit_extensions
 from schema.scale import ScaleQuery
 from schema.tickers import TickerQuery
 
@@ -28,8 +28,19 @@ problem+json `code`: `not_found`, `invalid_input`, `validation_failed` (with `ex
 `invalid_query`, `invalid_variables`, `malformed_request`; and `internal` for anything unexpected,
 whose message is masked. `extensions.field` names the argument or input field at fault."""
 
+_LIMITS = Limits()
+LIMITS_DESCRIPTION: Final = f"""Limits, checked before anything runs; each refusal has its `extensions.code`
+(the counted ones also `extensions.limit` and `extensions.value`): depth {_LIMITS.max_depth}
+(`max_depth_exceeded`), {_LIMITS.max_aliases} aliases (`max_aliases_exceeded`), {_LIMITS.max_directives}
+directives (`max_directives_exceeded`), {_LIMITS.max_root_fields} root fields (`max_root_fields_exceeded`),
+{_LIMITS.max_tokens:,} tokens (`too_many_tokens`), `first` at most {_LIMITS.max_first} (`out_of_range`), one
+operation per request (`batching_disabled`), and a cost of at most {_LIMITS.max_cost:,}
+(`cost_limit_exceeded`): the number of objects the response can hold, each list counted at its `first`
+(or {_LIMITS.assumed_list_size} when it has none), scalar fields free. A page of 100 articles with each
+ticker's sentiment, highlights and reference ticker and each event's article costs 15,302."""
 
-@strawberry.type(description=ERRORS_DESCRIPTION)
+
+@strawberry.type(description=ERRORS_DESCRIPTION + "\n\n" + LIMITS_DESCRIPTION)
 class Query(ArticleQuery, TickerQuery, EventQuery, ScaleQuery):
     pass
 

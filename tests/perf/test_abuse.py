@@ -186,3 +186,6 @@ def test_cost_counts_objects_and_page_info_once(settings: Settings) -> None:
     assert check_document(schema, parse(query), limits=replace(limits, max_cost=242)) == []
     page = check_document(schema, parse(PAGE), limits=replace(limits, max_cost=1), variables={"first": 50})
     assert [(e.extensions or {}).get("value") for e in page] == [7652]
+    # The figure the schema description quotes (schema.app.LIMITS_DESCRIPTION).
+    page = check_document(schema, parse(PAGE), limits=replace(limits, max_cost=1), variables={"first": 100})
+    assert [(e.extensions or {}).get("value") for e in page] == [15302]
