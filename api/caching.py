@@ -219,7 +219,8 @@ class RestCacheMiddleware:
             or _clock_relative(scope)
             or deps is None
         ):
-            # A deferred charge here is a GraphQL request's: the GraphQL front below settles it.
+            # A deferred charge passing by (a GraphQL request, a clock-relative series) is settled by
+            # the GraphQL front below before anything runs.
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
