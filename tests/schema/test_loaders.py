@@ -84,7 +84,7 @@ async def test_statement_count_is_constant_in_page_size(
     await ingest_scored(deps, pool, source, 50)
     counting_pool, log = counted
     counting_deps = Deps(settings=settings, pool=counting_pool)
-    # The loaders are under test, not the query-cost limit (schema.limits), which rejects this page.
+    # The loaders are under test, so the schema runs without the request-level limits (schema.limits).
     schema = AppSchema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
 
     counts: dict[int, int] = {}
