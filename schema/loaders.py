@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,6 +16,9 @@ from services import articles, series, tickers
 from services.articles import TickerArticlesWindow
 from services.deps import Deps
 from services.series import SeriesWindow
+
+W = TypeVar("W", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(slots=True)
@@ -33,6 +37,21 @@ class Context:
     loaders: Loaders
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
+
+
+async def _per_window(
+    keys: Sequence[tuple[str, W]], fetch: Callable[[list[str], W], Awaitable[dict[str, V]]]
+) -> list[V]:
+    """One fetch per distinct window (a field's arguments): a page of tickers asking for the same window,
+    the usual case, is one statement."""
+    by_window: dict[W, list[str]] = {}
+    for symbol, window in keys:
+        by_window.setdefault(window, []).append(symbol)
+    found: dict[tuple[str, W], V] = {}
+    for window, symbols in by_window.items():
+        values = await fetch(symbols, window)
+        found.update(((symbol, window), values[symbol]) for symbol in symbols)
+    return [found[key] for key in keys]
 
 
 def make_loaders(deps: Deps, *, cache: bool = True) -> Loaders:
@@ -58,29 +77,16 @@ def make_loaders(deps: Deps, *, cache: bool = True) -> Loaders:
         return [found.get(s) for s in symbols]
 
     async def load_sentiment_series(keys: Sequence[tuple[str, SeriesWindow]]) -> list[list[SeriesPoint]]:
-        # One query per distinct window; a page of tickers asking for the same window is one query.
-        windows: dict[SeriesWindow, list[str]] = {}
-        for symbol, window in keys:
-            windows.setdefault(window, []).append(symbol)
-        found: dict[tuple[str, SeriesWindow], list[SeriesPoint]] = {}
-        for window, symbols in windows.items():
-            points = await series.list_sentiment_series(deps, symbols=symbols, window=window)
-            found.update(((symbol, window), points[symbol]) for symbol in symbols)
-        return [found[key] for key in keys]
+        async def fetch(symbols: list[str], window: SeriesWindow) -> dict[str, list[SeriesPoint]]:
+            return await series.list_sentiment_series(deps, symbols=symbols, window=window)
 
-    async def load_ticker_articles(
-        keys: Sequence[tuple[str, TickerArticlesWindow]],
-    ) -> list[Page[Article]]:
-        # Tickers asking for the same page (the usual case: one field, one set of arguments) share one
-        # lateral-join statement.
-        windows: dict[TickerArticlesWindow, list[str]] = {}
-        for symbol, window in keys:
-            windows.setdefault(window, []).append(symbol)
-        found: dict[tuple[str, TickerArticlesWindow], Page[Article]] = {}
-        for window, symbols in windows.items():
-            pages = await articles.list_articles_per_ticker(deps, symbols=symbols, window=window)
-            found.update(((symbol, window), pages[symbol]) for symbol in symbols)
-        return [found[key] for key in keys]
+        return await _per_window(keys, fetch)
+
+    async def load_ticker_articles(keys: Sequence[tuple[str, TickerArticlesWindow]]) -> list[Page[Article]]:
+        async def fetch(symbols: list[str], window: TickerArticlesWindow) -> dict[str, Page[Article]]:
+            return await articles.list_articles_per_ticker(deps, symbols=symbols, window=window)
+
+        return await _per_window(keys, fetch)
 
     return Loaders(
         article=DataLoader(load_fn=load_articles, cache=cache),

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
+from core.records import EVENT_TYPES
 from scoring import earnings
 from scoring._events import HEDGED, RUMOR, Attributes, Context, Found, Party, about, negated, whole
 from scoring.amounts import find_amounts
@@ -20,21 +21,6 @@ from scoring.payouts import find_buybacks, find_dividends
 from scoring.ratings import find_ratings
 
 __all__ = ["EVENT_TYPES", "Context", "Found", "Party", "find_events"]
-
-EVENT_TYPES: Final = (
-    "acquisition",
-    "merger",
-    "earnings",
-    "guidance",
-    "analyst_rating",
-    "dividend",
-    "buyback",
-    "layoffs",
-    "legal",
-    "executive_change",
-    "bankruptcy",
-    "offering",
-)
 
 
 # --- earnings and guidance ---------------------------------------------------------------------------
