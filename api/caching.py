@@ -55,6 +55,7 @@ from core.settings import Settings
 from schema.limits import TOO_MANY_TOKENS, Limits, check_document, limits_for
 from services.deps import Deps
 from services.keys import require_scope
+from services.operations import find_operation
 from services.reads_cache import (
     LIST_DEPENDENCIES,
     Entry,
@@ -516,7 +517,7 @@ class GraphQLCacheMiddleware:
             await self.app(scope, receive, send)  # strawberry answers malformed bodies with its own codes
             return
         cache = reads_cache(deps)
-        query = await self._query_text(scope, cache, payload)
+        query = await self._query_text(scope, deps, cache, payload)
         if query is not payload.get("query"):
             clean = {k: v for k, v in payload.items() if k != "extensions"}
             clean["query"] = query
@@ -614,7 +615,9 @@ class GraphQLCacheMiddleware:
         except Exception as exc:
             raise GraphQLRejection(str(exc), "forbidden", status=403) from exc
 
-    async def _query_text(self, scope: Scope, cache: ReadsCache, payload: Mapping[str, Any]) -> object:
+    async def _query_text(
+        self, scope: Scope, deps: Deps, cache: ReadsCache, payload: Mapping[str, Any]
+    ) -> object:
         """The document to run: the text sent, or the registered one a persisted-query hash names."""
         query = payload.get("query")
         restricted = registered_only(scope)
@@ -640,7 +643,7 @@ class GraphQLCacheMiddleware:
             )
         try:
             if query is None or restricted:
-                registered = await cache.get_operation(sha, trusted_only=restricted)
+                registered = await find_operation(deps, sha256=sha, trusted_only=restricted)
                 if registered is None:
                     code = "persisted_query_required" if restricted else "persisted_query_not_found"
                     raise GraphQLRejection("PersistedQueryNotFound: unknown document hash", code)

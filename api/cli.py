@@ -11,6 +11,7 @@ import uvicorn
 import uvicorn.config
 
 from api.keys import add_keys
+from api.operations import add_operations
 from core.settings import Settings
 
 # Each adds one subcommand to the parser and sets ``handler`` (Namespace -> exit status) on it.
@@ -61,7 +62,7 @@ def add_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
     serve.set_defaults(handler=_serve)
 
 
-COMMANDS: Final[list[Register]] = [add_serve, add_keys]
+COMMANDS: Final[list[Register]] = [add_serve, add_keys, add_operations]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,6 +36,10 @@ class OperationRegistry:
         self._memory: OrderedDict[str, tuple[str, bool]] = OrderedDict()
         self._memory_size = memory_size
 
+    def remember(self, document: str, *, trusted: bool) -> None:
+        """Keep a document found elsewhere (Postgres) in this process's memory."""
+        self._remember(document_hash(document), document, trusted=trusted)
+
     def _remember(self, sha: str, document: str, *, trusted: bool) -> None:
         self._memory[sha] = (document, trusted)
         self._memory.move_to_end(sha)

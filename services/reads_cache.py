@@ -67,6 +67,10 @@ class ReadsCache:
             raise RegistryUnavailable("no Redis configured")
         return await self.operations.get(sha256, trusted_only=trusted_only)
 
+    def remember_operation(self, document: str, *, trusted: bool) -> None:
+        if self.operations is not None:
+            self.operations.remember(document, trusted=trusted)
+
     async def register_operation(self, document: str, *, trusted: bool) -> str:
         """Register a document; ``trusted`` ones (deploy-time allow-list) serve registered-only keys."""
         if self.operations is None:

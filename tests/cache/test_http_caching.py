@@ -16,12 +16,13 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from api.app import create_app
+from cache import keys
 from cache.store import Cache, create_client
 from core.settings import Settings
 from schema.view import GraphQLView
 from services.deps import Deps
 from services.keys import create_key
-from services.reads_cache import ReadsCache, reads_cache
+from services.operations import register_trusted
 from tests.api.conftest import serve
 
 
@@ -233,11 +234,18 @@ async def test_persisted_operations(
     automatic = await client.post("/graphql", json=hash_only, headers=headers)
     assert automatic.json()["errors"][0]["extensions"]["code"] == "persisted_query_required"
     trusted_doc = "{ sentimentScale { label polarity } }"
-    # What an operator's deploy step does: register the front-end's documents as trusted.
+    # What an operator's deploy step does (`python -m api operations register`): trusted documents.
     redis_cache = Cache(create_client(settings.redis_url.get_secret_value()))
-    cache: ReadsCache = reads_cache(Deps(settings=settings, pool=pool, cache=redis_cache))
-    trusted_sha = await cache.register_operation(trusted_doc, trusted=True)
-    await redis_cache.aclose()
+    try:
+        (stored,) = await register_trusted(
+            Deps(settings=settings, pool=pool, cache=redis_cache), documents=[(trusted_doc, "scale")]
+        )
+        trusted_sha = stored.sha256
+        assert trusted_sha == hashlib.sha256(trusted_doc.encode()).hexdigest()
+        # Redis keeps nothing on disk: after a restart the allow-list comes back from Postgres.
+        assert await redis_cache.redis.delete(keys.persisted_operation(trusted_sha)) == 1
+    finally:
+        await redis_cache.aclose()
     ok = await client.post(
         "/graphql",
         json={"extensions": {"persistedQuery": {"version": 1, "sha256Hash": trusted_sha}}},
