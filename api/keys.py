@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
-from core.errors import TickertoneError
+from api._admin_cli import run_action
 from core.settings import Settings
 from services.deps import open_deps
 from services.keys import SCOPES, ApiKey, create_key, list_keys, parse_rate, revoke_key
@@ -50,18 +49,9 @@ async def _revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    try:
-        code: int = asyncio.run(args.action(Settings(), args))
-    except TickertoneError as exc:
-        print(f"keys {args.keys_command}: {exc.message}", file=sys.stderr)
-        return 2
-    return code
-
-
 def add_keys(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = subparsers.add_parser("keys", help="create, list and revoke API keys")
-    actions = keys.add_subparsers(dest="keys_command", required=True)
+    actions = keys.add_subparsers(dest="subcommand", required=True)
     create = actions.add_parser("create", help="issue a key and print it once")
     create.add_argument("--name", required=True, help="who the key is for")
     create.add_argument("--scopes", required=True, help=f"comma-separated subset of {','.join(SCOPES)}")
@@ -71,9 +61,9 @@ def add_keys(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="GraphQL: allow only registered (persisted) documents, for first-party front-ends",
     )
-    create.set_defaults(handler=_run, action=_create)
+    create.set_defaults(handler=run_action, action=_create)
     listing = actions.add_parser("list", help="list keys (ids, names, scopes; never secrets)")
-    listing.set_defaults(handler=_run, action=_list)
+    listing.set_defaults(handler=run_action, action=_list)
     revoke = actions.add_parser("revoke", help="revoke a key by its id (the 8 characters after 'tt_')")
     revoke.add_argument("key_id")
-    revoke.set_defaults(handler=_run, action=_revoke)
+    revoke.set_defaults(handler=run_action, action=_revoke)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
 
-from core.errors import InvalidInput, TickertoneError
+from api._admin_cli import run_action
+from core.errors import InvalidInput
 from core.settings import Settings
 from services.deps import open_deps
 from services.operations import list_trusted, register_trusted
@@ -42,20 +42,11 @@ async def _list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    try:
-        code: int = asyncio.run(args.action(Settings(), args))
-    except TickertoneError as exc:
-        print(f"operations {args.operations_command}: {exc.message}", file=sys.stderr)
-        return 2
-    return code
-
-
 def add_operations(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ops = subparsers.add_parser("operations", help="register and list trusted persisted GraphQL documents")
-    actions = ops.add_subparsers(dest="operations_command", required=True)
+    actions = ops.add_subparsers(dest="subcommand", required=True)
     register = actions.add_parser("register", help="register .graphql files (all or none); prints hashes")
     register.add_argument("files", nargs="+", help="one GraphQL document per file")
-    register.set_defaults(handler=_run, action=_register)
+    register.set_defaults(handler=run_action, action=_register)
     listing = actions.add_parser("list", help="list trusted documents (hash, name, registered at)")
-    listing.set_defaults(handler=_run, action=_list)
+    listing.set_defaults(handler=run_action, action=_list)

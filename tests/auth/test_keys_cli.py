@@ -3,11 +3,7 @@ alone; only its hash is stored; ``list`` never shows a secret; a revoked key sto
 
 from __future__ import annotations
 
-import asyncio
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -16,26 +12,11 @@ from core.errors import Unauthorized
 from core.settings import Settings
 from services.deps import Deps
 from services.keys import authenticate, key_id_of
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.auth.cli import run_api
 
 
 async def _keys(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "TICKERTONE_ENV": "test"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "api",
-        "keys",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return subprocess.CompletedProcess(args, proc.returncode, out.decode(), err.decode())
+    return await run_api("keys", *args, env={"DATABASE_URL": database_url})
 
 
 async def test_create_list_revoke(database_url: str, settings: Settings, pool: asyncpg.Pool) -> None:

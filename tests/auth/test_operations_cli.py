@@ -3,35 +3,18 @@ run; they are stored in Postgres (all or none), named after their files and prin
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import asyncpg
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.auth.cli import run_api
 
 
 async def _operations(database_url: str, redis_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "TICKERTONE_ENV": "test"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "api",
-        "operations",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return subprocess.CompletedProcess(args, proc.returncode, out.decode(), err.decode())
+    return await run_api("operations", *args, env={"DATABASE_URL": database_url, "REDIS_URL": redis_url})
 
 
 async def test_register_and_list(
