@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     worker_backoff_base_s: float = Field(default=2.0, gt=0, validation_alias="WORKER_BACKOFF_BASE_S")
     worker_backoff_max_s: float = Field(default=600.0, gt=0, validation_alias="WORKER_BACKOFF_MAX_S")
     worker_grace_s: float = Field(default=20.0, ge=0, validation_alias="WORKER_GRACE_S")
+    # How often a running worker re-reads the reference tickers; a change reloads its scorer.
+    worker_tickers_refresh_s: float = Field(default=60.0, gt=0, validation_alias="WORKER_TICKERS_REFRESH_S")
 
     @property
     def development(self) -> bool:

@@ -97,7 +97,8 @@ async def _run(settings: Settings, *, burst: bool) -> int:
         try:
             stats = await worker.run()
         finally:
-            pool.shutdown(wait=not worker.abandoned)
+            # worker.pool: the worker swaps in a new pool when the reference tickers change.
+            worker.pool.shutdown(wait=not worker.abandoned)
         log.info(
             "worker exiting: %d stored, %d failed attempts, %d released, %d batches",
             stats.stored,

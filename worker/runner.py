@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -22,6 +23,7 @@ import asyncpg
 
 from core.errors import Unavailable
 from core.records import ArticleScore
+from db import tickers as db_tickers
 from db.jobs import ClaimedJob
 from db.pool import CONNECTION_ERRORS
 from services import jobs as job_service
@@ -107,6 +109,7 @@ class Worker:
                 name="listen",
             ),
             asyncio.create_task(self._heartbeat(), name="heartbeat"),
+            asyncio.create_task(self._refresh_tickers(), name="refresh-tickers"),
         ]
         try:
             await self._loop()
@@ -279,6 +282,39 @@ class Worker:
                     self._orphans.difference_update(orphans)
             except _DB_DOWN as exc:
                 log.warning("heartbeat failed (%s)", type(exc).__name__)
+
+    async def _refresh_tickers(self) -> None:
+        """Reload the scorer when the reference tickers change, so new companies are linked without a
+        restart. The new pool takes the next batches; the old one finishes what it holds, then stops."""
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.worker_tickers_refresh_s)
+            if self._stopping.is_set():
+                return
+            try:
+                async with self.deps.connection() as conn:
+                    tickers = tuple(await db_tickers.list_ticker_refs(conn))
+            except _DB_DOWN as exc:
+                log.warning("reference tickers not re-read (%s)", type(exc).__name__)
+                continue
+            if tickers == self.pool.tickers:
+                continue
+            fresh = self.pool.replacement(tickers)
+            try:
+                version = await loop.run_in_executor(None, fresh.start)
+            except Exception:
+                log.exception("scorer reload for the new reference tickers failed; keeping the old one")
+                fresh.shutdown(wait=False)
+                continue
+            if version != self.model or self._stopping.is_set():
+                if version != self.model:
+                    log.error("reloaded scorer is %s, not %s; keeping the old one", version, self.model)
+                fresh.shutdown(wait=False)
+                continue
+            old, self.pool = self.pool, fresh
+            log.info("reference tickers changed (%d now): scorer reloaded", len(tickers))
+            await loop.run_in_executor(None, functools.partial(old.shutdown, wait=True))
 
     async def _shutdown(self) -> None:
         batches = list(self._batches)

@@ -175,10 +175,19 @@ class ScorerPool:
         self.mode = mode
         self.concurrency = concurrency if mode == "process" else 1
         self._tickers = tuple(tickers)
+        self._factory = path or factory_path()
         # The key the pool's processes know their scorer by (factory path + ticker-table digest).
-        self._path = _pool_key(path or factory_path(), self._tickers)
+        self._path = _pool_key(self._factory, self._tickers)
         self._executor = self._create()
         self.model_version = ""
+
+    @property
+    def tickers(self) -> tuple[TickerRef, ...]:
+        return self._tickers
+
+    def replacement(self, tickers: Sequence[TickerRef]) -> ScorerPool:
+        """A pool like this one for another reference-ticker table (not started)."""
+        return ScorerPool(tickers=tickers, concurrency=self.concurrency, mode=self.mode, path=self._factory)
 
     def _create(self) -> cf.Executor:
         args = (self._path, self._tickers, self.mode == "process")

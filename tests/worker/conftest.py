@@ -111,12 +111,16 @@ async def run_burst(
     deps: Deps, *, path: str = SCORER, timeout_s: float = 60.0, tickers: Sequence[TickerRef] = TICKERS
 ) -> WorkerStats:
     pool = ScorerPool(tickers=tickers, concurrency=1, mode="thread", path=path)
+    worker: Worker | None = None
     try:
         await asyncio.get_running_loop().run_in_executor(None, pool.start)
         worker = Worker(deps, pool, burst=True)
         return await asyncio.wait_for(worker.run(), timeout_s)
     finally:
-        pool.shutdown(wait=True)
+        # The worker may have swapped in a pool for a changed ticker table.
+        (worker.pool if worker is not None else pool).shutdown(wait=True)
+        if worker is not None and worker.pool is not pool:
+            pool.shutdown(wait=True)
 
 
 # --- subprocess workers ---
