@@ -33,7 +33,7 @@ from core.settings import Settings
 from services.deps import Deps
 from services.ingest import ingest_articles
 from tests.api.conftest import serve
-from tests.faults._proxy import TcpProxy
+from tests.faults._proxy import Mode, TcpProxy
 
 pytestmark = pytest.mark.slow
 
@@ -191,6 +191,42 @@ def _first_hit_after(samples: list[Sample], t: float) -> float:
     return min(hits) - t
 
 
+async def _through_proxy(
+    settings: Settings,
+    auth_headers: dict[str, str],
+    article_ids: list[int],
+    *,
+    target: tuple[str, int],
+    service: str,
+    mode: Mode,
+    seconds: tuple[float, float, float],
+) -> tuple[list[Sample], float, float]:
+    """Load the app for ``seconds[0]``, with the proxy to ``service`` in ``mode`` for ``seconds[1]``, then
+    restored for ``seconds[2]``; returns the samples and when the fault began and ended."""
+    proxy = TcpProxy(*target)
+    await proxy.start()
+    samples: list[Sample] = []
+    port = {"redis_port": proxy.port} if service == "redis" else {"pg_port": proxy.port}
+    app = create_app(_app_settings(settings, **port))
+    try:
+        async with serve(app, headers=auth_headers) as client:
+            await _load(client, article_ids, seconds[0], samples)
+            began = time.monotonic()
+            proxy.set_mode(mode)
+            await _load(client, article_ids, seconds[1], samples)
+            proxy.set_mode("pass")
+            ended = time.monotonic()
+            await _load(client, article_ids, seconds[2], samples)
+    finally:
+        await proxy.aclose()
+    return samples, began, ended
+
+
+def _postgres(settings: Settings) -> tuple[str, int]:
+    server = urlsplit(settings.database_url.get_secret_value())
+    return server.hostname or "127.0.0.1", server.port or 5432
+
+
 async def test_redis_killed_and_restarted(
     settings: Settings, auth_headers: dict[str, str], redis_process: RedisProcess, article_ids: list[int]
 ) -> None:
@@ -214,21 +250,15 @@ async def test_redis_killed_and_restarted(
 async def test_redis_blackholed(
     settings: Settings, auth_headers: dict[str, str], redis_process: RedisProcess, article_ids: list[int]
 ) -> None:
-    proxy = TcpProxy("127.0.0.1", redis_process.port)
-    await proxy.start()
-    samples: list[Sample] = []
-    app = create_app(_app_settings(settings, redis_port=proxy.port))
-    try:
-        async with serve(app, headers=auth_headers) as client:
-            await _load(client, article_ids, 1.0, samples)
-            silenced = time.monotonic()
-            proxy.set_mode("blackhole")
-            await _load(client, article_ids, 2.5, samples)
-            proxy.set_mode("pass")
-            restored = time.monotonic()
-            await _load(client, article_ids, 1.5, samples)
-    finally:
-        await proxy.aclose()
+    samples, silenced, restored = await _through_proxy(
+        settings,
+        auth_headers,
+        article_ids,
+        target=("127.0.0.1", redis_process.port),
+        service="redis",
+        mode="blackhole",
+        seconds=(1.0, 2.5, 1.5),
+    )
     _assert_no_500(samples)
     assert {s.status for s in samples} == {200}
     # Within a second the breakers are open and reads stop paying Redis timeouts. The response
@@ -245,22 +275,15 @@ async def test_redis_blackholed(
 async def test_postgres_restarted(
     settings: Settings, auth_headers: dict[str, str], article_ids: list[int]
 ) -> None:
-    server = urlsplit(settings.database_url.get_secret_value())
-    proxy = TcpProxy(server.hostname or "127.0.0.1", server.port or 5432)
-    await proxy.start()
-    samples: list[Sample] = []
-    app = create_app(_app_settings(settings, pg_port=proxy.port))
-    try:
-        async with serve(app, headers=auth_headers) as client:
-            await _load(client, article_ids, 1.0, samples)
-            down = time.monotonic()
-            proxy.set_mode("cut")
-            await _load(client, article_ids, 1.5, samples)
-            proxy.set_mode("pass")
-            up = time.monotonic()
-            await _load(client, article_ids, 2.0, samples)
-    finally:
-        await proxy.aclose()
+    samples, down, up = await _through_proxy(
+        settings,
+        auth_headers,
+        article_ids,
+        target=_postgres(settings),
+        service="postgres",
+        mode="cut",
+        seconds=(1.0, 1.5, 2.0),
+    )
     _assert_no_500(samples)
     outage = [s for s in samples if down <= s.started < up]
     assert any(s.status == 503 for s in outage), "cache misses need Postgres: expected 503s"
@@ -276,22 +299,15 @@ async def test_postgres_blackholed_answers_within_the_deadline(
     settings: Settings, auth_headers: dict[str, str], article_ids: list[int]
 ) -> None:
     """A silent Postgres (no reset, no reply): every request still answers within the 2 s deadline."""
-    server = urlsplit(settings.database_url.get_secret_value())
-    proxy = TcpProxy(server.hostname or "127.0.0.1", server.port or 5432)
-    await proxy.start()
-    samples: list[Sample] = []
-    app = create_app(_app_settings(settings, pg_port=proxy.port))
-    try:
-        async with serve(app, headers=auth_headers) as client:
-            await _load(client, article_ids, 1.0, samples)
-            silenced = time.monotonic()
-            proxy.set_mode("blackhole")
-            await _load(client, article_ids, 3.0, samples)
-            proxy.set_mode("pass")
-            restored = time.monotonic()
-            await _load(client, article_ids, 2.0, samples)
-    finally:
-        await proxy.aclose()
+    samples, silenced, restored = await _through_proxy(
+        settings,
+        auth_headers,
+        article_ids,
+        target=_postgres(settings),
+        service="postgres",
+        mode="blackhole",
+        seconds=(1.0, 3.0, 2.0),
+    )
     _assert_no_500(samples)
     outage = [s for s in samples if silenced <= s.started < restored]
     assert any(s.status == 503 and s.retry_after for s in outage)
