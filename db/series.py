@@ -143,7 +143,9 @@ async def list_series_of(
         if count:
             # A relevance of 0 everywhere would divide by zero; the plain mean is the honest fallback.
             rel = r["relevance_sum"]
-            score = r["weighted_score_sum"] / rel if rel > 0 else r["score_sum"] / count
+            mean = r["weighted_score_sum"] / rel if rel > 0 else r["score_sum"] / count
+            # Scores are published with four decimals; the sums carry float32 noise from real columns.
+            score = round(mean, 4)
         points[r["symbol"]].append(
             SeriesPoint(
                 start=r["bucket_start"],
