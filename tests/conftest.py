@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 import pytest_asyncio
+import redis as sync_redis
 import redis.asyncio as aioredis
 
 from core.settings import Settings
@@ -20,8 +21,11 @@ from services.keys import SCOPES, create_key
 
 SERVER_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-# Tests use their own Redis db index so `make run` data in db 0 is never touched.
-TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "13"))
+# Tests use Redis db indexes of their own so `make run` data in db 0 is never touched: TEST_REDIS_DB (and
+# TEST_E2E_REDIS_DB for the end-to-end test) when set, else two free indexes claimed for this session, so
+# test sessions running at once against one Redis never flush each other's data.
+_CLAIM_PREFIX = "tickertone:test-redis-db:"
+_CLAIM_TTL_S = 3 * 3600
 
 
 def _with_database(url: str, name: str) -> str:
@@ -43,8 +47,37 @@ def database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    return _with_redis_db(REDIS_BASE, TEST_REDIS_DB)
+def redis_dbs() -> Iterator[tuple[int, int]]:
+    """(suite db, end-to-end db). Claims live in db 0 under our own prefix and expire if a session dies."""
+    fixed = os.environ.get("TEST_REDIS_DB"), os.environ.get("TEST_E2E_REDIS_DB")
+    if all(fixed):
+        yield int(fixed[0] or 0), int(fixed[1] or 0)
+        return
+    token = uuid.uuid4().hex
+    client = sync_redis.Redis.from_url(_with_redis_db(REDIS_BASE, 0))
+    claimed: list[int] = []
+    try:
+        for index in range(1, 16):
+            if client.set(f"{_CLAIM_PREFIX}{index}", token, nx=True, ex=_CLAIM_TTL_S):
+                claimed.append(index)
+                if len(claimed) == 2:
+                    break
+        if len(claimed) < 2:
+            raise RuntimeError(
+                "no free Redis db index for the tests; set TEST_REDIS_DB and TEST_E2E_REDIS_DB"
+            )
+        yield claimed[0], claimed[1]
+    finally:
+        for index in claimed:
+            name = f"{_CLAIM_PREFIX}{index}"
+            if client.get(name) == token.encode():
+                client.delete(name)
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_dbs: tuple[int, int]) -> str:
+    return _with_redis_db(REDIS_BASE, redis_dbs[0])
 
 
 _DATABASE_URL = ""

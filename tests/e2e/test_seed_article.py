@@ -40,7 +40,6 @@ from tests.conftest import SERVER_URL
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-E2E_REDIS_DB = int(os.environ.get("TEST_E2E_REDIS_DB", "12"))
 DEADLINE_S = 60.0
 
 ARTICLE_QUERY = """query($id: ID!) { article(id: $id) {
@@ -94,8 +93,8 @@ async def e2e_database() -> AsyncIterator[str]:
 
 
 @pytest_asyncio.fixture
-async def e2e_redis(redis_url: str) -> str:
-    url = _with_path(redis_url, f"/{E2E_REDIS_DB}")
+async def e2e_redis(redis_url: str, redis_dbs: tuple[int, int]) -> str:
+    url = _with_path(redis_url, f"/{redis_dbs[1]}")
     client = aioredis.Redis.from_url(url)
     try:
         await client.flushdb()
