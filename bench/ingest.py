@@ -27,13 +27,10 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 
-from db.migrate import migrate
-from db.tickers import upsert_tickers
+from db.scratch import scratch_database
 from seeds.load import read_articles, read_tickers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,11 +92,6 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -111,70 +103,52 @@ def _free_port() -> int:
 async def throwaway_api(port: int) -> AsyncIterator[tuple[str, str]]:
     """A migrated database with reference tickers, a key, and an API process on it: (url, key)."""
     server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"tt_bench_ingest_{uuid.uuid4().hex[:8]}"
-    admin_url = _with_database(server, "postgres")
-    admin = await asyncpg.connect(admin_url, timeout=10)
-    try:
-        await admin.execute(f'create database "{name}"')
-    finally:
-        await admin.close()
-    dsn = _with_database(server, name)
-    env = {**os.environ, "DATABASE_URL": dsn, "TICKERTONE_ENV": "production", "PYTHONPATH": str(ROOT)}
-    proc: asyncio.subprocess.Process | None = None
-    try:
-        conn = await asyncpg.connect(dsn, timeout=10)
+    async with scratch_database(server, "tt_bench_ingest", tickers=read_tickers()) as dsn:
+        env = {**os.environ, "DATABASE_URL": dsn, "TICKERTONE_ENV": "production", "PYTHONPATH": str(ROOT)}
+        proc: asyncio.subprocess.Process | None = None
         try:
-            await migrate(conn)
-            await upsert_tickers(conn, tickers=read_tickers())
+            keys = await asyncio.create_subprocess_exec(
+                sys.executable,
+                *("-m", "api", "keys", "create", "--name", "bench", "--scopes", "ingest,read"),
+                *("--rate", "100000/min"),
+                cwd=ROOT,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            out, _ = await asyncio.wait_for(keys.communicate(), 60)
+            if keys.returncode != 0:
+                raise RuntimeError(f"keys create exited with {keys.returncode}")
+            key = out.decode().strip().splitlines()[-1]
+            port = port or _free_port()
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                *("-m", "tickertone_app", "serve", "--port", str(port)),
+                cwd=ROOT,
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            async with httpx.AsyncClient(base_url=url) as client:
+                while True:
+                    if proc.returncode is not None:
+                        raise RuntimeError(f"the API exited with {proc.returncode}")
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await client.get("/readyz", timeout=1)).status_code == 200:
+                            break
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the API did not become ready within 60 s")
+                    await asyncio.sleep(0.2)
+            yield url, key
         finally:
-            await conn.close()
-        keys = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *("-m", "api", "keys", "create", "--name", "bench", "--scopes", "ingest,read"),
-            *("--rate", "100000/min"),
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        out, _ = await asyncio.wait_for(keys.communicate(), 60)
-        if keys.returncode != 0:
-            raise RuntimeError(f"keys create exited with {keys.returncode}")
-        key = out.decode().strip().splitlines()[-1]
-        port = port or _free_port()
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *("-m", "tickertone_app", "serve", "--port", str(port)),
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        async with httpx.AsyncClient(base_url=url) as client:
-            while True:
-                if proc.returncode is not None:
-                    raise RuntimeError(f"the API exited with {proc.returncode}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/readyz", timeout=1)).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the API did not become ready within 60 s")
-                await asyncio.sleep(0.2)
-        yield url, key
-    finally:
-        if proc is not None and proc.returncode is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                os.killpg(proc.pid, signal.SIGKILL)
-                await proc.wait()
-        admin = await asyncpg.connect(admin_url, timeout=10)
-        try:
-            await admin.execute(f'drop database if exists "{name}" with (force)')
-        finally:
-            await admin.close()
+            if proc is not None and proc.returncode is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(proc.wait(), 15)
+                except TimeoutError:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    await proc.wait()
 
 
 async def run_throwaway(args: argparse.Namespace) -> dict[str, object]:

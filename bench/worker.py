@@ -26,25 +26,19 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from core.records import ArticleIn
-from db.migrate import migrate
+from core.settings import Settings
 from db.pool import create_pool
-from db.tickers import upsert_tickers
+from db.scratch import scratch_database
 from seeds.load import read_articles, read_tickers
 from services.deps import Deps
 from services.ingest import ingest_articles
 
 ROOT = Path(__file__).resolve().parent.parent
 _POLL_S = 0.005
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
 def _articles(n: int, tag: str) -> list[ArticleIn]:
@@ -95,18 +89,14 @@ async def _ingest(deps: Deps, articles: list[ArticleIn]) -> dict[int, float]:
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
     server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"tickertone_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_with_database(server, "postgres"))
-    await admin.execute(f'create database "{name}"')
-    dsn = _with_database(server, name)
+    async with scratch_database(server, "tickertone_bench", tickers=read_tickers()) as dsn:
+        return await _measure(args, dsn)
+
+
+async def _measure(args: argparse.Namespace, dsn: str) -> dict[str, object]:
     proc: asyncio.subprocess.Process | None = None
     pool = await create_pool(dsn, min_size=1, max_size=4)
     try:
-        async with pool.acquire() as conn:
-            await migrate(conn)
-            await upsert_tickers(conn, tickers=read_tickers())
-        from core.settings import Settings
-
         deps = Deps(settings=Settings.model_validate({"DATABASE_URL": dsn}), pool=pool)
         env = {
             **os.environ,
@@ -149,8 +139,6 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             os.killpg(proc.pid, signal.SIGTERM)
             await asyncio.wait_for(proc.wait(), 60)
         await pool.close()
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-        await admin.close()
     ms = 1000.0
     return {
         "model": model,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -14,8 +15,8 @@ import redis as sync_redis
 import redis.asyncio as aioredis
 
 from core.settings import Settings
-from db.migrate import migrate
 from db.pool import create_pool
+from db.scratch import scratch_database
 from services.deps import Deps
 from services.keys import SCOPES, create_key
 
@@ -28,12 +29,15 @@ _CLAIM_PREFIX = "tickertone:test-redis-db:"
 _CLAIM_TTL_S = 3 * 3600
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on right now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
-def _with_redis_db(url: str, index: int) -> str:
+def with_redis_db(url: str, index: int) -> str:
     parts = urlsplit(url)
     if parts.scheme == "unix":
         query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
@@ -49,24 +53,24 @@ def database_url() -> str:
 @pytest.fixture(scope="session")
 def redis_dbs() -> Iterator[tuple[int, int]]:
     """(suite db, end-to-end db). Claims live in db 0 under our own prefix and expire if a session dies."""
-    fixed = os.environ.get("TEST_REDIS_DB"), os.environ.get("TEST_E2E_REDIS_DB")
-    if all(fixed):
-        yield int(fixed[0] or 0), int(fixed[1] or 0)
-        return
+    fixed = [os.environ.get(name) for name in ("TEST_REDIS_DB", "TEST_E2E_REDIS_DB")]
+    chosen = [int(value) if value else None for value in fixed]
     token = uuid.uuid4().hex
-    client = sync_redis.Redis.from_url(_with_redis_db(REDIS_BASE, 0))
+    client = sync_redis.Redis.from_url(with_redis_db(REDIS_BASE, 0))
     claimed: list[int] = []
     try:
-        for index in range(1, 16):
-            if client.set(f"{_CLAIM_PREFIX}{index}", token, nx=True, ex=_CLAIM_TTL_S):
-                claimed.append(index)
-                if len(claimed) == 2:
-                    break
-        if len(claimed) < 2:
-            raise RuntimeError(
-                "no free Redis db index for the tests; set TEST_REDIS_DB and TEST_E2E_REDIS_DB"
-            )
-        yield claimed[0], claimed[1]
+        candidates = (i for i in range(1, 16) if i not in chosen)
+        for slot, value in enumerate(chosen):
+            while value is None:
+                index = next(candidates, None)
+                if index is None:
+                    raise RuntimeError(
+                        "no free Redis db for the tests; set TEST_REDIS_DB and TEST_E2E_REDIS_DB"
+                    )
+                if client.set(f"{_CLAIM_PREFIX}{index}", token, nx=True, ex=_CLAIM_TTL_S):
+                    claimed.append(index)
+                    value = chosen[slot] = index
+        yield chosen[0] or 0, chosen[1] or 0
     finally:
         for index in claimed:
             name = f"{_CLAIM_PREFIX}{index}"
@@ -77,7 +81,7 @@ def redis_dbs() -> Iterator[tuple[int, int]]:
 
 @pytest.fixture(scope="session")
 def redis_url(redis_dbs: tuple[int, int]) -> str:
-    return _with_redis_db(REDIS_BASE, redis_dbs[0])
+    return with_redis_db(REDIS_BASE, redis_dbs[0])
 
 
 _DATABASE_URL = ""
@@ -98,25 +102,9 @@ async def _clean_redis_db(redis_url: str) -> None:
 async def _test_database() -> AsyncIterator[str]:
     """Create ``tickertone_test_<random>`` on the configured server, migrate it, drop it afterwards."""
     global _DATABASE_URL
-    name = f"tickertone_test_{uuid.uuid4().hex[:10]}"
-    admin_url = _with_database(SERVER_URL, "postgres")
-    admin = await asyncpg.connect(admin_url, timeout=10)
-    try:
-        await admin.execute(f'create database "{name}"')
-    finally:
-        await admin.close()
-    _DATABASE_URL = _with_database(SERVER_URL, name)
-    conn = await asyncpg.connect(_DATABASE_URL, timeout=10)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    yield _DATABASE_URL
-    admin = await asyncpg.connect(admin_url, timeout=10)
-    try:
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await admin.close()
+    async with scratch_database(SERVER_URL, "tickertone_test") as url:
+        _DATABASE_URL = url
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ every place a client might put one (headers, the refused query string, a request
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,9 @@ import pytest
 import pytest_asyncio
 
 from tests.auth.conftest import MakeKey
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
@@ -51,7 +44,7 @@ def test_keys_never_reach_a_real_servers_logs(
     key: str, database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     revoked_shape = "tt_zzzzzzzz_" + "B" * 43  # well-formed but unknown: logged paths must hide it too
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "server.log"
     env = {

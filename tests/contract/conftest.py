@@ -7,7 +7,6 @@ serves the session's test database and Redis db, with a few reference tickers lo
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest_asyncio
 
 from core.records import TickerRef
 from db.tickers import upsert_tickers
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,18 +39,11 @@ async def contract_tickers(pool: asyncpg.Pool) -> None:
         await upsert_tickers(conn, tickers=TICKERS)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def server_url(
     contract_tickers: None, database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("contract-server") / "server.log"
     env = {
         **os.environ,

@@ -8,7 +8,8 @@ import uuid
 import asyncpg
 
 from db.migrate import list_migrations, migrate
-from tests.conftest import SERVER_URL, _with_database
+from db.scratch import with_database
+from tests.conftest import SERVER_URL
 
 
 async def test_migrations_are_recorded(conn: asyncpg.Connection) -> None:
@@ -19,7 +20,7 @@ async def test_migrations_are_recorded(conn: asyncpg.Connection) -> None:
 async def test_concurrent_migrate_on_a_fresh_database(pool: asyncpg.Pool) -> None:
     name = f"tickertone_mig_{uuid.uuid4().hex[:8]}"
     await pool.execute(f'create database "{name}"')
-    url = _with_database(SERVER_URL, name)
+    url = with_database(SERVER_URL, name)
     conns = [await asyncpg.connect(url) for _ in range(3)]
     try:
         results = await asyncio.gather(*(migrate(c) for c in conns))

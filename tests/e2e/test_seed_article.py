@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -20,22 +19,19 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
 from core.settings import Settings
-from db.migrate import migrate
 from db.pool import create_pool
-from db.tickers import upsert_tickers
+from db.scratch import scratch_database
 from seeds.load import REFERENCE_TITLE, SEED_ARTICLE_PATH, read_tickers
 from services.deps import Deps
 from services.keys import create_key
-from tests.conftest import SERVER_URL
+from tests.conftest import SERVER_URL, free_port, with_redis_db
 
 pytestmark = pytest.mark.slow
 
@@ -53,48 +49,16 @@ SERIES_QUERY = (
 )
 
 
-def _with_path(url: str, path: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest_asyncio.fixture
 async def e2e_database() -> AsyncIterator[str]:
     """A fresh, migrated database with the production reference tickers; dropped afterwards."""
-    name = f"tickertone_e2e_{uuid.uuid4().hex[:10]}"
-    admin_url = _with_path(SERVER_URL, "/postgres")
-    admin = await asyncpg.connect(admin_url, timeout=10)
-    try:
-        await admin.execute(f'create database "{name}"')
-    finally:
-        await admin.close()
-    url = _with_path(SERVER_URL, f"/{name}")
-    try:
-        conn = await asyncpg.connect(url, timeout=10)
-        try:
-            await migrate(conn)
-            await upsert_tickers(conn, tickers=read_tickers())
-        finally:
-            await conn.close()
+    async with scratch_database(SERVER_URL, "tickertone_e2e", tickers=read_tickers()) as url:
         yield url
-    finally:
-        admin = await asyncpg.connect(admin_url, timeout=10)
-        try:
-            await admin.execute(f'drop database if exists "{name}" with (force)')
-        finally:
-            await admin.close()
 
 
 @pytest_asyncio.fixture
 async def e2e_redis(redis_url: str, redis_dbs: tuple[int, int]) -> str:
-    url = _with_path(redis_url, f"/{redis_dbs[1]}")
+    url = with_redis_db(redis_url, redis_dbs[1])
     client = aioredis.Redis.from_url(url)
     try:
         await client.flushdb()
@@ -205,7 +169,7 @@ async def test_seed_article_end_to_end(
         )
     finally:
         await pool.close()
-    port = _free_port()
+    port = free_port()
     env = {
         k: v
         for k, v in os.environ.items()
