@@ -85,7 +85,6 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _KEPT_HEADERS: Final = frozenset({"content-type", "link"})
 _MAX_CACHED_BODY: Final = 2_000_000
 _JSON_TYPES: Final = (b"application/json", b"application/graphql-response+json")
-_CACHEABLE_PREFIXES: Final = READ_THROUGH_PREFIXES
 
 
 def require_registered_documents(scope: Scope) -> None:
@@ -216,7 +215,7 @@ class RestCacheMiddleware:
             scope["type"] != "http"
             # HEAD passes by: its empty body must never be stored for a GET to find.
             or scope["method"] != "GET"
-            or not scope["path"].startswith(_CACHEABLE_PREFIXES)
+            or not scope["path"].startswith(READ_THROUGH_PREFIXES)
             or _clock_relative(scope)
             or deps is None
         ):
@@ -373,7 +372,12 @@ DependencyPlan = tuple[tuple[str, str], ...] | None
 
 
 def dependency_plan(document: DocumentNode, operation: OperationDefinitionNode) -> DependencyPlan:
-    """The variable-independent part of ``graphql_dependencies``."""
+    """Where each root field's article id comes from, or ``None`` when the operation reads lists.
+
+    Only an operation whose every root field is ``article(id:)`` with no list below it depends on
+    single-article generations; anything else depends on the list generation, which every write bumps.
+    Worked out once per document; ``apply_dependency_plan`` adds the variables.
+    """
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     sources: list[tuple[str, str]] = []
     for selection in operation.selection_set.selections:
@@ -401,16 +405,6 @@ def apply_dependency_plan(plan: DependencyPlan, variables: Mapping[str, Any]) ->
             return LIST_DEPENDENCIES
         ids.append(int(raw))
     return article_dependencies(ids)
-
-
-def graphql_dependencies(
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    variables: Mapping[str, Any],
-) -> tuple[str, ...]:
-    """Single-article generations when every root field is ``article(id:)`` with no list below it;
-    otherwise the list generation, which every write bumps."""
-    return apply_dependency_plan(dependency_plan(document, operation), variables)
 
 
 def _clock_relative_document(document: DocumentNode, variables: Mapping[str, Any]) -> bool:
@@ -583,7 +577,7 @@ class GraphQLCacheMiddleware:
     def _dependencies(
         self, document: _Document, operation: OperationDefinitionNode, variables: Mapping[str, Any]
     ) -> tuple[str, ...]:
-        """``graphql_dependencies``, with the walk over the document done once per document."""
+        """The generations this operation's response depends on (``dependency_plan``, memoised)."""
         key = (document.digest, id(operation))
         plan = self._plans.get(key)
         if plan is None:

@@ -157,14 +157,13 @@ class ResponseCache:
         (``LocalGcra``) without trying Redis, and the lookup degrades to a miss with nowhere to store:
         during an outage no request waits on Redis, and the breaker's background probe finds it again.
         """
-        if limiter.degraded or not self.breaker.allows():
-            # Redis failed us a moment ago: count in process, and let no request wait on Redis.
-            decision = limiter.local.charge(name, limit=limit, window_s=window_s, cost=cost)
-            if not decision.allowed:
-                return decision, None
-            return decision, await self.get(digest, depends_on=depends_on)
-        if self.cache.needs_heal:
-            decision = await limiter.charge(name, limit=limit, window_s=window_s, cost=cost)
+        if limiter.degraded or not self.breaker.allows() or self.cache.needs_heal:
+            if self.breaker.allows():
+                # A lost bump must land before any entry is trusted: ``get`` heals, in its own trip.
+                decision = await limiter.charge(name, limit=limit, window_s=window_s, cost=cost)
+            else:
+                # Redis failed us a moment ago: count in process, and let no request wait on Redis.
+                decision = limiter.local.charge(name, limit=limit, window_s=window_s, cost=cost)
             if not decision.allowed:
                 return decision, None
             return decision, await self.get(digest, depends_on=depends_on)

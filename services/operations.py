@@ -36,13 +36,19 @@ async def register_trusted(
     # One statement: all of them or none.
     async with deps.connection() as conn:
         stored = await db_operations.upsert_operations(conn, operations=rows)
-    cache = reads_cache(deps)
     for _, document, _ in rows:
-        try:
-            await cache.register_operation(document, trusted=True)
-        except RegistryUnavailable:
-            cache.remember_operation(document, trusted=True)  # Postgres has it; Redis is refilled on use
+        await _share(deps, document)
     return stored
+
+
+async def _share(deps: Deps, document: str) -> None:
+    """Put a trusted document in Redis for every process; this one remembers it either way (Postgres
+    has it, and Redis is refilled on the next lookup that misses)."""
+    cache = reads_cache(deps)
+    try:
+        await cache.register_operation(document, trusted=True)
+    except RegistryUnavailable:
+        cache.remember_operation(document, trusted=True)
 
 
 async def list_trusted(deps: Deps) -> list[PersistedOperation]:
@@ -67,14 +73,10 @@ async def find_operation(deps: Deps, *, sha256: str, trusted_only: bool) -> str 
     async with deps.connection() as conn:
         document = await db_operations.get_operation(conn, sha256=sha256)
     if document is not None and document_hash(document) == sha256:
-        try:
-            if not unavailable:
-                # Redis lost it (a restart or flush): put it back for the other processes.
-                await cache.register_operation(document, trusted=True)
-            else:
-                cache.remember_operation(document, trusted=True)
-        except RegistryUnavailable:
+        if unavailable:
             cache.remember_operation(document, trusted=True)
+        else:
+            await _share(deps, document)  # Redis lost it (a restart or a flush): put it back
         return document
     if unavailable and not trusted_only:
         raise RegistryUnavailable("Redis is unavailable and the hash is not a trusted document")

@@ -47,6 +47,10 @@ def _limiter(deps: Deps) -> RateLimiter:
     return limiter
 
 
+def _bucket(key: ApiKey) -> str:
+    return f"key:{key.key_id}"
+
+
 def check_cost(key: ApiKey, cost: int) -> Policy:
     """The key's policy; ``InvalidInput`` for a cost no budget refill could ever cover."""
     policy = policy_for(key)
@@ -64,7 +68,7 @@ async def charge(deps: Deps, *, key: ApiKey, cost: int = 1) -> tuple[Policy, Dec
     """Spend ``cost`` units of the key's budget; the caller turns a refusal into 429."""
     policy = check_cost(key, cost)
     decision = await _limiter(deps).charge(
-        f"key:{key.key_id}", limit=policy.limit, window_s=policy.window_s, cost=max(1, cost)
+        _bucket(key), limit=policy.limit, window_s=policy.window_s, cost=max(1, cost)
     )
     return policy, decision
 
@@ -77,16 +81,14 @@ async def charge_and_lookup(
     One Redis round trip for both when the response cache is on and Redis healthy: a cache hit is the
     hot path of every front-end poll.
     """
-    policy = check_cost(key, cost)
-    limiter = _limiter(deps)
-    name = f"key:{key.key_id}"
     responses = reads_cache(deps).responses
     if responses is None:
-        decision = await limiter.charge(name, limit=policy.limit, window_s=policy.window_s, cost=max(1, cost))
+        policy, decision = await charge(deps, key=key, cost=cost)
         return policy, decision, (Miss(key=None) if decision.allowed else None)
+    policy = check_cost(key, cost)
     decision, found = await responses.charge_and_get(
-        limiter,
-        name,
+        _limiter(deps),
+        _bucket(key),
         limit=policy.limit,
         window_s=policy.window_s,
         cost=max(1, cost),
