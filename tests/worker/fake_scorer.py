@@ -96,6 +96,11 @@ def load_scorer(tickers: Sequence[TickerRef]) -> Scorer:
     return FakeScorer(tickers)
 
 
+def load_fake(tickers: Sequence[TickerRef]) -> Scorer:
+    """Always the stand-in, model or not: for timing the queue path without the model."""
+    return FakeScorer(tickers)
+
+
 class ShiftedScorer:
     """A "newer model": the base scorer's output under another version, scores moved toward negative."""
 
