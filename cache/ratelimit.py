@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from cache.keys import PREFIX
+from cache.pipelined import PipelinedRedis
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ class LocalGcra:
 class RateLimiter:
     """Charges ``cost`` units against ``limit`` per ``window_s``; burst capacity equals the limit."""
 
-    def __init__(self, redis: Redis | None) -> None:
+    def __init__(self, redis: Redis | PipelinedRedis | None) -> None:
         self._redis = redis
         self._script = redis.register_script(_GCRA) if redis is not None else None
         self.local = LocalGcra()

@@ -113,8 +113,8 @@ class ResponseCache:
         self.breaker = breaker or cache.breaker
         self.ttl_s = ttl_s
         self._redis: Redis = cache.redis
-        self._lookup = self._redis.register_script(_LOOKUP)
-        self._charge_and_lookup = self._redis.register_script(_CHARGE_AND_LOOKUP)
+        self._lookup = cache.scripts.register_script(_LOOKUP)
+        self._charge_and_lookup = cache.scripts.register_script(_CHARGE_AND_LOOKUP)
 
     async def get(self, digest: str, *, depends_on: Sequence[str]) -> Entry | Miss:
         """A stored entry, or a ``Miss`` telling ``put`` where the response built now belongs.

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from cache import keys
 from cache.breaker import CircuitBreaker
+from cache.pipelined import PipelinedRedis
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,13 @@ def create_client(url: str, *, timeout_s: float = 0.25) -> Redis:
 
 
 class Cache:
-    def __init__(self, redis: Redis, *, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(
+        self, redis: Redis, *, breaker: CircuitBreaker | None = None, fast: PipelinedRedis | None = None
+    ) -> None:
         self.redis = redis
+        # The hot path's scripts (rate-limit charge, response lookup) go through ``fast`` when given.
+        self.scripts: Redis | PipelinedRedis = fast if fast is not None else redis
+        self._fast = fast
         self.dirty = False
         self.healing = False
         # Shared with the response cache: while it is open, a bump is not even tried (it would only
@@ -60,6 +66,8 @@ class Cache:
         self._bump = redis.register_script(_BUMP)
 
     async def aclose(self) -> None:
+        if self._fast is not None:
+            await self._fast.aclose()
         await self.redis.aclose()
 
     @property

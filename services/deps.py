@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from cache.pipelined import connect_url
 from cache.store import Cache, create_client
 from core.errors import Unavailable
 from core.settings import Settings
@@ -45,7 +46,8 @@ async def open_deps(
         min_size=min_size or settings.db_pool_min,
         max_size=max_size or settings.db_pool_max,
     )
-    cache = Cache(create_client(settings.redis_url.get_secret_value()))
+    redis_url = settings.redis_url.get_secret_value()
+    cache = Cache(create_client(redis_url), fast=connect_url(redis_url))
     try:
         yield Deps(settings=settings, pool=pool, cache=cache)
     finally:

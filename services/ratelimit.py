@@ -42,7 +42,7 @@ def _limiter(deps: Deps) -> RateLimiter:
     limiter = deps.extras.get(_LIMITER)
     if not isinstance(limiter, RateLimiter):
         # One per process: the local fallback's state must outlive a request.
-        limiter = RateLimiter(deps.cache.redis if deps.cache is not None else None)
+        limiter = RateLimiter(deps.cache.scripts if deps.cache is not None else None)
         deps.extras[_LIMITER] = limiter
     return limiter
 

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from cache import keys
+from cache.pipelined import PipelinedRedis
 from cache.store import Cache, create_client
 from core.settings import Settings
 from schema.view import GraphQLView
@@ -133,7 +134,15 @@ async def test_a_hit_is_one_redis_round_trip_and_still_charged(
         commands.append(args[0])
         return await original(self, *args, **options)
 
+    original_pipelined: Callable[..., Awaitable[Any]] = PipelinedRedis.execute
+
+    async def counting_pipelined(self: PipelinedRedis, *args: Any) -> Any:
+        commands.append(args[0])
+        return await original_pipelined(self, *args)
+
+    # Either client may carry it (the pipelined one on the hot path); count both.
     monkeypatch.setattr(Redis, "execute_command", counting)
+    monkeypatch.setattr(PipelinedRedis, "execute", counting_pipelined)
     hit = await read()
     assert hit.headers["x-cache"] == "hit"
     # The rate-limit charge and the lookup travel together: one script, one round trip.
