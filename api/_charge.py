@@ -46,6 +46,8 @@ class PendingCharge:
     cost: int
     policy: Policy | None = None
     decision: Decision | None = None
+    # Set by the hit path when it charged and looked up already and missed: where the response goes.
+    miss: tuple[str, Miss] | None = None
 
     @property
     def settled(self) -> bool:
@@ -63,6 +65,8 @@ class PendingCharge:
 
     async def settle_with_lookup(self, digest: str, depends_on: tuple[str, ...]) -> Entry | Miss:
         """Charge and look ``digest`` up together; ``RateLimited`` when the budget is spent."""
+        if self.miss is not None and self.miss[0] == digest:
+            return self.miss[1]
         if self.decision is not None:
             return await reads_cache(self.deps).get(digest, depends_on=depends_on)
         policy, decision, found = await charge_and_lookup(

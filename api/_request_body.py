@@ -17,7 +17,7 @@ async def buffer_body(scope: Scope, receive: Receive, *, limit: int) -> tuple[by
     """The whole body and a replaying ``receive``; ``PayloadTooLarge`` past ``limit`` bytes."""
     cached = scope.get(_BODY)
     if isinstance(cached, bytes):
-        return cached, _replay(cached, receive)
+        return cached, replay(cached, receive)
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -32,11 +32,16 @@ async def buffer_body(scope: Scope, receive: Receive, *, limit: int) -> tuple[by
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
+    remember_body(scope, body)
+    return body, replay(body, receive)
+
+
+def remember_body(scope: Scope, body: bytes) -> None:
+    """Record a body read elsewhere, so ``buffer_body`` below hands it out again."""
     scope[_BODY] = body
-    return body, _replay(body, receive)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     sent = False
 
     async def replay() -> Message:

@@ -17,6 +17,7 @@ from api._state import State
 from api.auth import AuthMiddleware
 from api.deadline import DeadlineMiddleware
 from api.errors import EXCEPTION_HANDLERS
+from api.hits import HitMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.middleware import BodyLimitMiddleware, CatchAllMiddleware
 from api.ratelimits import RateLimitMiddleware
@@ -59,8 +60,11 @@ def routes(settings: Settings) -> list[BaseRoute]:
 def middleware(settings: Settings) -> list[Middleware]:
     # Outermost first. Later issues add, between the guards and the router: authentication and
     # rate limits (issue 6), then the read-through response cache with ETags (issue 5).
+    reads = caching.GraphQLReads(settings)
     return [
         Middleware(CatchAllMiddleware),
+        # Issue 5: a cached GraphQL query is answered here, with the checks of the layers below.
+        Middleware(HitMiddleware, reads=reads),
         # Issue 5: a stalled backing service costs a request ~2 s and a 503, never a hang.
         Middleware(DeadlineMiddleware, timeout_s=settings.request_timeout_s),
         Middleware(BodyLimitMiddleware, max_body_size=settings.max_body_bytes),
@@ -69,7 +73,7 @@ def middleware(settings: Settings) -> list[Middleware]:
         Middleware(RateLimitMiddleware),
         Middleware(IdempotencyMiddleware),
         # Issue 5: read-through response cache (REST ETag/304, GraphQL by operation) and GraphQL front.
-        *caching.middleware(settings),
+        *caching.middleware(reads),
     ]
 
 

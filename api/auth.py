@@ -35,7 +35,7 @@ GRAPHQL_CALL: Final = "tickertone.graphql"
 # Names partners paste keys into by habit (Alpha Vantage's `apikey`, Polygon's `apiKey`, ...).
 _QUERY_KEY_NAMES: Final = frozenset({"apikey", "api_key", "api-key", "key", "token", "access_token"})
 _KEY_PATTERN = re.compile(r"tt_[a-z0-9]{8}_[A-Za-z0-9_-]{43}")
-_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
+BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="tickertone"'}
 
 
@@ -64,7 +64,7 @@ def presented_key(headers: Headers) -> str | None:
     header_key = headers.get("x-api-key")
     bearer: str | None = None
     if authorization is not None:
-        match = _BEARER.match(authorization)
+        match = BEARER.match(authorization)
         if match is None:
             raise Unauthorized(
                 "the Authorization header must read 'Bearer <key>'", details={"reason": "malformed_key"}

@@ -48,13 +48,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api._charge import READ_THROUGH_PREFIXES, lookup, settle
 from api._graphql_ops import inspect_graphql
-from api._request_body import buffer_body
+from api._request_body import buffer_body, replay
 from api.auth import api_key_of
 from core.errors import PayloadTooLarge
 from core.settings import Settings
 from schema.limits import TOO_MANY_TOKENS, Limits, check_document, limits_for
 from services.deps import Deps
-from services.keys import require_scope
+from services.keys import ApiKey, require_scope
 from services.operations import find_operation
 from services.reads_cache import (
     LIST_DEPENDENCIES,
@@ -97,29 +97,19 @@ def registered_only(scope: Scope) -> bool:
     return bool(scope.get(REGISTERED_ONLY)) or (key is not None and key.persisted_only)
 
 
-def visibility_of(scope: Scope) -> str:
+def visibility(key: ApiKey | None) -> str:
     """What the caller may see; responses are shared only between callers with the same value."""
-    key = api_key_of(scope.get("state", {}))
     return "anonymous" if key is None else "scopes:" + ",".join(sorted(key.scopes))
+
+
+def visibility_of(scope: Scope) -> str:
+    return visibility(api_key_of(scope.get("state", {})))
 
 
 def _deps(scope: Scope) -> Deps | None:
     state = scope.get("state")
     deps = state.get("deps") if isinstance(state, Mapping) else None
     return deps if isinstance(deps, Deps) else None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 @dataclass(slots=True)
@@ -462,17 +452,76 @@ def _json_error(rejection: GraphQLRejection) -> tuple[int, bytes]:
     return rejection.status, orjson.dumps({"errors": errors})
 
 
-class GraphQLCacheMiddleware:
-    """The GraphQL front: persisted operations, limits with variables, and the read-through cache."""
+@dataclass(frozen=True, slots=True)
+class GraphQLRead:
+    """What the response cache needs of one GraphQL request; ``depends_on`` is None when it must not
+    be stored (not a query, no single operation, or a clock-relative series)."""
 
-    def __init__(self, app: ASGIApp, *, schema: GraphQLSchema, settings: Settings) -> None:
-        self.app = app
-        self.schema = schema
-        self.settings = settings
+    document: _Document
+    variables: bytes
+    operation_name: str
+    depends_on: tuple[str, ...] | None
+
+    def digest(self, visibility: str) -> str:
+        return request_digest(self.document.digest, self.variables, self.operation_name, visibility)
+
+
+class GraphQLReads:
+    """Parsed documents and dependency plans, shared by the hit path and the GraphQL front."""
+
+    def __init__(self, settings: Settings) -> None:
+        from schema.app import build_schema  # the GraphQL front needs the types for limits and cost
+
+        self.schema: GraphQLSchema = build_schema(settings)._schema
         self.limits: Limits = limits_for(settings)
         self.documents = _Documents(max_tokens=self.limits.max_tokens)
         # (document digest, id(operation)) -> (operation kept alive, its dependency plan)
         self._plans: dict[tuple[str, int], tuple[OperationDefinitionNode, DependencyPlan]] = {}
+
+    def read(self, query: str, variables: Mapping[str, Any], operation_name: str | None) -> GraphQLRead:
+        """``GraphQLRejection`` for a document that does not parse or is too long."""
+        document = self.documents.get(query)
+        operation = _operation(document.node, operation_name)
+        depends_on: tuple[str, ...] | None = None
+        if (
+            operation is not None
+            and operation.operation is OperationType.QUERY
+            # A field is selected only by its name in the text: most documents skip the walk.
+            and not (
+                any(name in query for name in CLOCK_RELATIVE_FIELDS)
+                and _clock_relative_document(document.node, variables)
+            )
+        ):
+            depends_on = self._dependencies(document, operation, variables)
+        return GraphQLRead(
+            document=document,
+            variables=orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+            operation_name=operation_name or "",
+            depends_on=depends_on,
+        )
+
+    def _dependencies(
+        self, document: _Document, operation: OperationDefinitionNode, variables: Mapping[str, Any]
+    ) -> tuple[str, ...]:
+        """The generations this operation's response depends on (``dependency_plan``, memoised)."""
+        key = (document.digest, id(operation))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = (operation, dependency_plan(document.node, operation))
+            if len(self._plans) > 1024:
+                self._plans.pop(next(iter(self._plans)))
+        return apply_dependency_plan(plan[1], variables)
+
+
+class GraphQLCacheMiddleware:
+    """The GraphQL front: persisted operations, limits with variables, and the read-through cache."""
+
+    def __init__(self, app: ASGIApp, *, reads: GraphQLReads) -> None:
+        self.app = app
+        self.reads = reads
+        self.schema = reads.schema
+        self.limits: Limits = reads.limits
+        self.documents = reads.documents
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         deps = _deps(scope)
@@ -517,7 +566,7 @@ class GraphQLCacheMiddleware:
             clean["query"] = query
             body = orjson.dumps(clean)
             scope["tickertone.body"] = body
-            receive = _replay(body, receive)
+            receive = replay(body, receive)
             self._require_scopes(scope, body)
         variables = payload.get("variables") or {}
         operation_name = payload.get("operationName")
@@ -529,30 +578,14 @@ class GraphQLCacheMiddleware:
             await settle(scope)
             await self.app(scope, receive, send)
             return
-        document = self.documents.get(query)
-        operation = _operation(document.node, operation_name)
-        if (
-            operation is None
-            or operation.operation is not OperationType.QUERY
-            or not cache.enabled
-            # A field is selected only by its name in the text: most documents skip the walk.
-            or (
-                any(name in query for name in CLOCK_RELATIVE_FIELDS)
-                and _clock_relative_document(document.node, variables)
-            )
-        ):
+        read = self.reads.read(query, variables, operation_name)
+        document = read.document
+        if read.depends_on is None or not cache.enabled:
             self._check_limits(document.node, variables, operation_name)
             await settle(scope)
             await self.app(scope, receive, send)
             return
-        digest = request_digest(
-            document.digest,
-            orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
-            operation_name or "",
-            visibility_of(scope),
-        )
-        depends_on = self._dependencies(document, operation, variables)
-        found = await lookup(scope, deps, digest, depends_on)
+        found = await lookup(scope, deps, read.digest(visibility_of(scope)), read.depends_on)
         if isinstance(found, Entry):
             await _send(send, 200, found.body, [("content-type", "application/json"), ("x-cache", "hit")])
             return
@@ -573,18 +606,6 @@ class GraphQLCacheMiddleware:
             headers = [*headers, (b"x-cache", b"miss")]
         await send({"type": "http.response.start", "status": captured.status, "headers": headers})
         await send({"type": "http.response.body", "body": captured.body})
-
-    def _dependencies(
-        self, document: _Document, operation: OperationDefinitionNode, variables: Mapping[str, Any]
-    ) -> tuple[str, ...]:
-        """The generations this operation's response depends on (``dependency_plan``, memoised)."""
-        key = (document.digest, id(operation))
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = (operation, dependency_plan(document.node, operation))
-            if len(self._plans) > 1024:
-                self._plans.pop(next(iter(self._plans)))
-        return apply_dependency_plan(plan[1], variables)
 
     def _check_limits(self, document: DocumentNode, variables: Mapping[str, Any], name: str | None) -> None:
         errors = check_document(
@@ -655,12 +676,9 @@ class GraphQLCacheMiddleware:
         return query
 
 
-def middleware(settings: Settings) -> list[Middleware]:
+def middleware(reads: GraphQLReads) -> list[Middleware]:
     """Both read-throughs, innermost last; they go below authentication and rate limits."""
-    from schema.app import build_schema  # the GraphQL front needs the types for limits and cost
-
-    schema = build_schema(settings)._schema
     return [
         Middleware(RestCacheMiddleware),
-        Middleware(GraphQLCacheMiddleware, schema=schema, settings=settings),
+        Middleware(GraphQLCacheMiddleware, reads=reads),
     ]

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api._charge import PENDING, READ_THROUGH_PREFIXES, PendingCharge, RateLimited
+from api._charge import PENDING, READ_THROUGH_PREFIXES, PendingCharge, RateLimited, pending_charge
 from api.auth import GRAPHQL_PATH, api_key_of, graphql_call_of
 from api.errors import problem, problem_for
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -54,7 +54,7 @@ def _read_through(scope: Scope, deps: Deps) -> bool:
     return all(name != _IDEMPOTENCY_HEADER for name, _ in scope["headers"])
 
 
-def _refusal(scope: Scope, policy: Policy, decision: Decision, cost: int) -> Response:
+def refusal(scope: Scope, policy: Policy, decision: Decision, cost: int) -> Response:
     retry_after = max(1, math.ceil(decision.retry_after))
     return problem(
         Request(scope),
@@ -93,7 +93,7 @@ class RateLimitMiddleware:
             await problem_for(Request(scope), exc)(scope, receive, send)
             return
         if not decision.allowed:
-            await _refusal(scope, policy, decision, cost)(scope, receive, send)
+            await refusal(scope, policy, decision, cost)(scope, receive, send)
             return
         headers = rate_headers(policy, decision)
 
@@ -112,7 +112,8 @@ class RateLimitMiddleware:
         except TickertoneError as exc:
             await problem_for(Request(scope), exc)(scope, receive, send)
             return
-        pending = PendingCharge(deps, key, cost)
+        # The hit path may have charged this request already (and missed): its charge stands.
+        pending = pending_charge(scope) or PendingCharge(deps, key, cost)
         scope[PENDING] = pending
         started = False
 
@@ -134,4 +135,4 @@ class RateLimitMiddleware:
         except RateLimited as refused:
             if started:
                 raise
-            await _refusal(scope, refused.policy, refused.decision, refused.cost)(scope, receive, send)
+            await refusal(scope, refused.policy, refused.decision, refused.cost)(scope, receive, send)

@@ -76,8 +76,12 @@ class CircuitBreaker:
         state = self.state
         return state == "closed" or (state == "half_open" and not self._probing)
 
-    async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """Run ``fn`` under the breaker; raises ``BreakerOpen`` or the failure that counted against it."""
+    async def call(self, fn: Callable[[], Awaitable[T]], *, bounded: bool = False) -> T:
+        """Run ``fn`` under the breaker; raises ``BreakerOpen`` or the failure that counted against it.
+
+        ``bounded``: ``fn`` enforces ``call_timeout_s`` itself (raising ``TimeoutError``), so the
+        breaker need not arm a timer of its own; on the hot path that timer cost ~10% of a hit.
+        """
         state = self.state
         probe = False
         if state == "open" or (state == "half_open" and self._probing):
@@ -89,8 +93,11 @@ class CircuitBreaker:
                 raise BreakerOpen("redis circuit is half-open; probing in the background")
             probe = True
         try:
-            async with asyncio.timeout(self.settings.call_timeout_s):
+            if bounded:
                 result = await fn()
+            else:
+                async with asyncio.timeout(self.settings.call_timeout_s):
+                    result = await fn()
         except FAILURES as exc:
             self._record_failure(exc, probe=probe)
             raise

@@ -38,11 +38,15 @@ def _pack(args: Sequence[Arg]) -> bytes:
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self) -> None:
+    def __init__(self, timeout_s: float) -> None:
         self.reader = hiredis.Reader()
-        self.waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+        # (waiter, when sent): replies come back in this order.
+        self.waiters: collections.deque[tuple[asyncio.Future[Any], float]] = collections.deque()
         self.transport: asyncio.Transport | None = None
         self.closed = False
+        self.timeout_s = timeout_s
+        self._outgoing: list[bytes] = []
+        self._watchdog: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement the interface without subclassing asyncio.Transport.
@@ -54,7 +58,7 @@ class _Protocol(asyncio.Protocol):
             if not self.waiters:  # a reply nobody asked for: the stream is out of step
                 self.abort(RedisConnectionError("unexpected reply from Redis"))
                 return
-            waiter = self.waiters.popleft()
+            waiter, _ = self.waiters.popleft()
             if not waiter.done():
                 waiter.set_result(reply)
 
@@ -63,11 +67,34 @@ class _Protocol(asyncio.Protocol):
         self._fail(RedisConnectionError(f"connection to Redis lost: {exc or 'closed'}"))
 
     def send(self, packed: bytes) -> asyncio.Future[Any]:
-        assert self.transport is not None
-        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.waiters.append(waiter)
-        self.transport.write(packed)
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Any] = loop.create_future()
+        self.waiters.append((waiter, loop.time()))
+        # Commands issued in the same loop iteration leave in one write (one syscall, one packet).
+        if not self._outgoing:
+            loop.call_soon(self._flush)
+        self._outgoing.append(packed)
+        if self._watchdog is None:
+            self._watchdog = loop.call_at(loop.time() + self.timeout_s, self._check_deadline)
         return waiter
+
+    def _flush(self) -> None:
+        outgoing, self._outgoing = self._outgoing, []
+        if self.transport is not None and not self.closed:
+            self.transport.write(b"".join(outgoing))
+
+    def _check_deadline(self) -> None:
+        """One timer per connection instead of one per call: Redis answers in order, so when the
+        oldest call is overdue the connection is stuck (a blackholed or stalled Redis)."""
+        self._watchdog = None
+        if self.closed or not self.waiters:
+            return
+        loop = asyncio.get_running_loop()
+        due = self.waiters[0][1] + self.timeout_s
+        if due <= loop.time():
+            self.abort(TimeoutError(f"Redis did not answer within {self.timeout_s:g} s"))
+        else:
+            self._watchdog = loop.call_at(due, self._check_deadline)
 
     def abort(self, exc: Exception) -> None:
         self.closed = True
@@ -76,8 +103,11 @@ class _Protocol(asyncio.Protocol):
             self.transport.abort()
 
     def _fail(self, exc: Exception) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         while self.waiters:
-            waiter = self.waiters.popleft()
+            waiter, _ = self.waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(exc)
 
@@ -93,7 +123,9 @@ class PipelinedRedis:
         username: str | None = None,
         password: str | None = None,
         connect_timeout_s: float = 0.25,
+        timeout_s: float = 0.25,
     ) -> None:
+        self.timeout_s = timeout_s
         self._host, self._port, self._path = host, port, path
         self._db, self._username, self._password = db, username, password
         self._connect_timeout_s = connect_timeout_s
@@ -131,11 +163,15 @@ class PipelinedRedis:
             if self._protocol is not None and not self._protocol.closed:
                 return self._protocol  # another caller connected while we waited
             loop = asyncio.get_running_loop()
+
+            def factory() -> _Protocol:
+                return _Protocol(self.timeout_s)
+
             async with asyncio.timeout(self._connect_timeout_s):
                 if self._path is not None:
-                    _, protocol = await loop.create_unix_connection(_Protocol, self._path)
+                    _, protocol = await loop.create_unix_connection(factory, self._path)
                 else:
-                    _, protocol = await loop.create_connection(_Protocol, self._host, self._port)
+                    _, protocol = await loop.create_connection(factory, self._host, self._port)
                 setup: list[Sequence[Arg]] = []
                 if self._password is not None:
                     auth = ("AUTH", self._username, self._password) if self._username else None
@@ -167,7 +203,7 @@ class Script:
             return await self._client.execute("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
-def connect_url(url: str, *, connect_timeout_s: float = 0.25) -> PipelinedRedis | None:
+def connect_url(url: str, *, timeout_s: float = 0.25) -> PipelinedRedis | None:
     """A client for ``url``, or ``None`` when it needs what this client does not speak (TLS)."""
     options = parse_url(url)
     connection_class = options.get("connection_class")
@@ -180,5 +216,6 @@ def connect_url(url: str, *, connect_timeout_s: float = 0.25) -> PipelinedRedis 
         db=int(options.get("db", 0)),
         username=options.get("username"),
         password=options.get("password"),
-        connect_timeout_s=connect_timeout_s,
+        connect_timeout_s=timeout_s,
+        timeout_s=timeout_s,
     )

@@ -129,7 +129,9 @@ class ResponseCache:
             # An earlier bump lost to an outage must land before any entry is trusted again.
             if self.cache.needs_heal and not await self.breaker.call(self.cache.heal):
                 return Miss(key=None)
-            found, value = await self.breaker.call(lambda: self._lookup(keys=list(depends_on), args=[prefix]))
+            found, value = await self.breaker.call(
+                lambda: self._lookup(keys=list(depends_on), args=[prefix]), bounded=self.cache.scripts_bounded
+            )
         except BreakerOpen:
             return Miss(key=None)
         except FAILURES as exc:
@@ -171,7 +173,9 @@ class ResponseCache:
         args: list[float | str] = [*RateLimiter.args(limit=limit, window_s=window_s, cost=cost), prefix]
         names = [limiter_key(name), *depends_on]
         try:
-            raw = await self.breaker.call(lambda: self._charge_and_lookup(keys=names, args=args))
+            raw = await self.breaker.call(
+                lambda: self._charge_and_lookup(keys=names, args=args), bounded=self.cache.scripts_bounded
+            )
         except UNAVAILABLE as exc:
             if not isinstance(exc, BreakerOpen):
                 limiter.degrade(exc)

@@ -63,12 +63,20 @@ class Cache:
         # Shared with the response cache: while it is open, a bump is not even tried (it would only
         # wait for a timeout) and is recorded as lost instead, to be healed on recovery.
         self.breaker = breaker or CircuitBreaker(probe=redis.ping)
+        if fast is not None:
+            # The pipelined client keeps the breaker's deadline itself (``CircuitBreaker.call(bounded=)``).
+            fast.timeout_s = self.breaker.settings.call_timeout_s
         self._bump = redis.register_script(_BUMP)
 
     async def aclose(self) -> None:
         if self._fast is not None:
             await self._fast.aclose()
         await self.redis.aclose()
+
+    @property
+    def scripts_bounded(self) -> bool:
+        """Whether calls through ``scripts`` time out on their own at the breaker's deadline."""
+        return self._fast is not None
 
     @property
     def needs_heal(self) -> bool:

@@ -160,6 +160,19 @@ async def authenticate(deps: Deps, *, key: str | None) -> ApiKey:
     return found
 
 
+def known_key(deps: Deps, *, key: str) -> ApiKey | None:
+    """The active key for ``key`` when this process has it looked up already, without any I/O; ``None``
+    for anything else (unknown here, stale, wrong secret, revoked): ``authenticate`` then decides."""
+    key_id = key_id_of(key)
+    hit = _cache(deps).get(key_id) if key_id is not None else None
+    if hit is None or hit[1] is None or hit[0] <= time.monotonic():
+        return None
+    found = hit[1]
+    if found.revoked or not hmac.compare_digest(found.key_hash, _hash(key)):
+        return None
+    return found
+
+
 def require_scope(key: ApiKey, scope: str) -> None:
     if scope not in key.scopes:
         raise Forbidden(
