@@ -103,3 +103,29 @@ def test_tls_urls_are_left_to_redis_py() -> None:
     assert connect_url("rediss://127.0.0.1:6380/0") is None
     unix = connect_url("unix:///tmp/redis.sock?db=3")
     assert unix is not None
+
+
+async def test_a_silent_redis_times_out_every_waiting_caller() -> None:
+    handlers: list[asyncio.Task[None]] = []
+
+    async def say_nothing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(1 << 16):  # until the client hangs up
+            pass
+        writer.close()
+
+    def accept_and_say_nothing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append(asyncio.ensure_future(say_nothing(reader, writer)))
+
+    server = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = PipelinedRedis(port=port, timeout_s=0.1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    results = await asyncio.gather(*(client.execute("PING") for _ in range(5)), return_exceptions=True)
+    elapsed = loop.time() - started
+    assert all(isinstance(r, TimeoutError) for r in results), results
+    assert elapsed < 1.0  # one watchdog for all, not a hang
+    await client.aclose()
+    await asyncio.gather(*handlers)
+    server.close()
+    await server.wait_closed()
