@@ -99,7 +99,12 @@ def registered_only(scope: Scope) -> bool:
 
 def visibility(key: ApiKey | None) -> str:
     """What the caller may see; responses are shared only between callers with the same value."""
-    return "anonymous" if key is None else "scopes:" + ",".join(sorted(key.scopes))
+    return "anonymous" if key is None else _scopes_visibility(key.scopes)
+
+
+@functools.lru_cache(maxsize=64)  # a handful of scope sets exist
+def _scopes_visibility(scopes: frozenset[str]) -> str:
+    return "scopes:" + ",".join(sorted(scopes))
 
 
 def visibility_of(scope: Scope) -> str:

@@ -35,7 +35,7 @@ from api.ratelimits import rate_headers, refusal
 from core.errors import TickertoneError
 from services.deps import Deps
 from services.keys import known_key
-from services.ratelimit import charge_and_lookup, check_cost
+from services.ratelimit import charge_and_lookup
 from services.reads_cache import Entry
 
 # Polled bodies are small; anything larger takes the full path, which enforces the real limit.
@@ -47,11 +47,19 @@ _FULL_PATH_HEADERS: Final = frozenset({IDEMPOTENCY_HEADER.encode(), b"transfer-e
 
 
 class _Prepared:
-    __slots__ = ("cost", "read")
+    __slots__ = ("cost", "digests", "read")
 
     def __init__(self, cost: int, read: GraphQLRead) -> None:
         self.cost = cost
         self.read = read
+        # visibility -> the entry's digest: a handful of scope sets, and sha256 is not free.
+        self.digests: dict[str, str] = {}
+
+    def digest(self, visibility: str) -> str:
+        found = self.digests.get(visibility)
+        if found is None:
+            found = self.digests[visibility] = self.read.digest(visibility)
+        return found
 
 
 class HitMiddleware:
@@ -103,15 +111,14 @@ class HitMiddleware:
         if prepared is None or prepared.read.depends_on is None:
             await self.app(scope, receive, send)
             return
+        digest = prepared.digest(visibility(key))
         try:
-            check_cost(key, prepared.cost)
-        except TickertoneError:
+            policy, decision, found = await charge_and_lookup(
+                deps, key=key, cost=prepared.cost, digest=digest, depends_on=prepared.read.depends_on
+            )
+        except TickertoneError:  # a cost no budget covers: refused before anything was charged
             await self.app(scope, receive, send)
             return
-        digest = prepared.read.digest(visibility(key))
-        policy, decision, found = await charge_and_lookup(
-            deps, key=key, cost=prepared.cost, digest=digest, depends_on=prepared.read.depends_on
-        )
         if not decision.allowed:
             await refusal(scope, policy, decision, prepared.cost)(scope, receive, send)
             return
