@@ -44,6 +44,8 @@ def graphql_routes(settings: Settings) -> list[BaseRoute]:
 
 def routes(settings: Settings) -> list[BaseRoute]:
     return [
+        # First: the router tries routes in order, and /graphql takes most of the traffic.
+        *graphql_routes(settings),
         *health.routes(),
         *articles.routes(),
         *tickers.routes(),
@@ -53,7 +55,6 @@ def routes(settings: Settings) -> list[BaseRoute]:
         *score.routes(),
         *admin.routes(),
         *docs.routes(),
-        *graphql_routes(settings),
     ]
 
 

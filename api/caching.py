@@ -482,6 +482,7 @@ class GraphQLReads:
         self.documents = _Documents(max_tokens=self.limits.max_tokens)
         # (document digest, id(operation)) -> (operation kept alive, its dependency plan)
         self._plans: dict[tuple[str, int], tuple[OperationDefinitionNode, DependencyPlan]] = {}
+        self._limit_errors: dict[tuple[str, bytes, str], list[GraphQLError]] = {}
 
     def read(self, query: str, variables: Mapping[str, Any], operation_name: str | None) -> GraphQLRead:
         """``GraphQLRejection`` for a document that does not parse or is too long."""
@@ -504,6 +505,23 @@ class GraphQLReads:
             operation_name=operation_name or "",
             depends_on=depends_on,
         )
+
+    def limit_errors(self, read: GraphQLRead, variables: Mapping[str, Any]) -> list[GraphQLError]:
+        """``schema.limits.check_document`` for this request, memoised: the walk is a pure function of
+        the document, the variables and the operation name, and pollers repeat all three."""
+        key = (read.document.digest, read.variables, read.operation_name)
+        found = self._limit_errors.get(key)
+        if found is None:
+            found = self._limit_errors[key] = check_document(
+                self.schema,
+                read.document.node,
+                limits=self.limits,
+                variables=variables,
+                operation_name=read.operation_name or None,
+            )
+            if len(self._limit_errors) > 1024:
+                self._limit_errors.pop(next(iter(self._limit_errors)))
+        return found
 
     def _dependencies(
         self, document: _Document, operation: OperationDefinitionNode, variables: Mapping[str, Any]
@@ -584,9 +602,8 @@ class GraphQLCacheMiddleware:
             await self.app(scope, receive, send)
             return
         read = self.reads.read(query, variables, operation_name)
-        document = read.document
         if read.depends_on is None or not cache.enabled:
-            self._check_limits(document.node, variables, operation_name)
+            self._check_limits(read, variables)
             await settle(scope)
             await self.app(scope, receive, send)
             return
@@ -595,7 +612,7 @@ class GraphQLCacheMiddleware:
             await _send(send, 200, found.body, [("content-type", "application/json"), ("x-cache", "hit")])
             return
         # A cached entry passed these checks when it was built; only misses pay for them.
-        self._check_limits(document.node, variables, operation_name)
+        self._check_limits(read, variables)
         captured = await _run_captured(self.app, scope, receive, send)
         if captured is None:
             return
@@ -612,10 +629,8 @@ class GraphQLCacheMiddleware:
         await send({"type": "http.response.start", "status": captured.status, "headers": headers})
         await send({"type": "http.response.body", "body": captured.body})
 
-    def _check_limits(self, document: DocumentNode, variables: Mapping[str, Any], name: str | None) -> None:
-        errors = check_document(
-            self.schema, document, limits=self.limits, variables=variables, operation_name=name
-        )
+    def _check_limits(self, read: GraphQLRead, variables: Mapping[str, Any]) -> None:
+        errors = self.reads.limit_errors(read, variables)
         if errors:
             first = errors[0]
             extensions = dict(first.extensions or {})

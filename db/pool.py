@@ -59,6 +59,16 @@ async def init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query (``RESET ALL; UNLISTEN *; CLOSE ALL; ...``).
+
+    That query is a second round trip on every release, a third of the database time of a one-row
+    read. Nothing here leaves session state on a pooled connection (no session-level SET, LISTEN only
+    on the worker's own connection, advisory locks released in ``finally``), and asyncpg still rolls
+    back an open transaction before this runs.
+    """
+
+
 async def create_pool(
     dsn: str, *, min_size: int = 2, max_size: int = 10, command_timeout: float | None = 30.0
 ) -> asyncpg.Pool:
@@ -71,6 +81,7 @@ async def create_pool(
             command_timeout=command_timeout,
             timeout=5.0,
             max_inactive_connection_lifetime=60.0,
+            reset=keep_session,
         )
     except CONNECTION_ERRORS as exc:
         raise Unavailable(f"database unreachable: {type(exc).__name__}") from exc
