@@ -79,7 +79,7 @@ def presented_key(headers: Headers) -> str | None:
 
 
 @functools.lru_cache(maxsize=4096)  # a pure function of the bytes; pollers repeat the same few
-def _key_in_query(query_string: bytes) -> bool:
+def key_in_query(query_string: bytes) -> bool:
     params = QueryParams(query_string.decode("latin-1"))
     return any(name.lower() in _QUERY_KEY_NAMES for name in params) or bool(
         _KEY_PATTERN.search(query_string.decode("latin-1"))
@@ -138,7 +138,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            if _key_in_query(scope.get("query_string", b"")):
+            if key_in_query(scope.get("query_string", b"")):
                 raise Unauthorized(
                     "API keys are refused in the URL; send 'Authorization: Bearer <key>' or 'X-API-Key'",
                     details={"reason": "key_in_query"},

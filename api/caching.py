@@ -157,9 +157,16 @@ async def _run_captured(app: ASGIApp, scope: Scope, receive: Receive, send: Send
     return captured
 
 
-async def _send(send: Send, status: int, body: bytes, headers: Sequence[tuple[str, str]]) -> None:
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: Sequence[tuple[str, str]],
+    extra: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
     raw.append((b"content-length", str(0 if status == 304 else len(body)).encode()))
+    raw.extend(extra)
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": b"" if status == 304 else body})
 
@@ -190,6 +197,47 @@ def _clock_relative(scope: Scope) -> bool:
     return "to" not in names
 
 
+def rest_read_through(scope: Scope) -> bool:
+    """Whether the response cache stores this request's answer (GET on a read path, not clock-bound)."""
+    # HEAD passes by: its empty body must never be stored for a GET to find.
+    return (
+        scope["method"] == "GET"
+        and scope["path"].startswith(READ_THROUGH_PREFIXES)
+        and not _clock_relative(scope)
+    )
+
+
+def rest_digest(scope: Scope, host: str, key: ApiKey | None) -> str:
+    # The host is part of the key: pagination links in a stored response are absolute URLs.
+    return request_digest(
+        "rest", host, scope["path"], _normalised_query(scope.get("query_string", b"")), visibility(key)
+    )
+
+
+async def send_rest_entry(
+    send: Send,
+    entry: Entry,
+    if_none_match: str | None,
+    *,
+    path: str,
+    hit: bool,
+    extra: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """A stored REST response: its headers, ``ETag``, ``Cache-Control``, or 304 when the client's
+    copy is current; ``extra`` raw headers go last."""
+    cache_control = STATIC_CACHE_CONTROL if path in _STATIC_PATHS else DATA_CACHE_CONTROL
+    headers = [
+        *entry.headers,
+        ("etag", entry.etag),
+        ("cache-control", cache_control),
+        ("x-cache", "hit" if hit else "miss"),
+    ]
+    status = 304 if _etag_matches(if_none_match, entry.etag) else 200
+    if status == 304:
+        headers = [h for h in headers if h[0].lower() != "content-type"]
+    await _send(send, status, entry.body, headers, extra)
+
+
 # Pollers repeat the same few query strings; the result is a pure function of the bytes.
 @functools.lru_cache(maxsize=4096)
 def _normalised_query(query_string: bytes) -> str:
@@ -206,34 +254,20 @@ class RestCacheMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         deps = _deps(scope)
-        if (
-            scope["type"] != "http"
-            # HEAD passes by: its empty body must never be stored for a GET to find.
-            or scope["method"] != "GET"
-            or not scope["path"].startswith(READ_THROUGH_PREFIXES)
-            or _clock_relative(scope)
-            or deps is None
-        ):
+        if scope["type"] != "http" or not rest_read_through(scope) or deps is None:
             # A deferred charge passing by (a GraphQL request, a clock-relative series) is settled by
             # the GraphQL front below before anything runs.
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
         cache = reads_cache(deps)
-        cache_control = STATIC_CACHE_CONTROL if path in _STATIC_PATHS else DATA_CACHE_CONTROL
         request_headers = Headers(scope=scope)
         if_none_match = request_headers.get("if-none-match")
-        # The host is part of the key: pagination links in a stored response are absolute URLs.
-        digest = request_digest(
-            "rest",
-            request_headers.get("host", ""),
-            path,
-            _normalised_query(scope.get("query_string", b"")),
-            visibility_of(scope),
-        )
+        key = api_key_of(scope.get("state", {}))
+        digest = rest_digest(scope, request_headers.get("host", ""), key)
         found = await lookup(scope, deps, digest, rest_dependencies(path))
         if isinstance(found, Entry):
-            await self._answer(send, found, if_none_match, cache_control, hit=True)
+            await send_rest_entry(send, found, if_none_match, path=path, hit=True)
             return
         captured = await _run_captured(self.app, scope, receive, send)
         if captured is None:
@@ -249,22 +283,7 @@ class RestCacheMiddleware:
             if k.decode("latin-1").lower() in _KEPT_HEADERS
         )
         entry = await cache.put(found, captured.body, kept)
-        await self._answer(send, entry, if_none_match, cache_control, hit=False)
-
-    @staticmethod
-    async def _answer(
-        send: Send, entry: Entry, if_none_match: str | None, cache_control: str, *, hit: bool
-    ) -> None:
-        headers = [
-            *entry.headers,
-            ("etag", entry.etag),
-            ("cache-control", cache_control),
-            ("x-cache", "hit" if hit else "miss"),
-        ]
-        status = 304 if _etag_matches(if_none_match, entry.etag) else 200
-        if status == 304:
-            headers = [h for h in headers if h[0].lower() != "content-type"]
-        await _send(send, status, entry.body, headers)
+        await send_rest_entry(send, entry, if_none_match, path=path, hit=False)
 
 
 # ------------------------------------------------------------------------------------------ GraphQL

@@ -1,25 +1,29 @@
-"""The hit path: a GraphQL query the response cache holds is answered before the rest of the stack runs.
+"""The hit path: a read the response cache holds is answered before the rest of the stack runs.
 
-Front-ends poll the same few queries all day, so most reads are hits, and a hit's real work is small:
-recognise the caller, spend its budget, fetch stored bytes. Walking it through every layer (deadline
-task, body limit, authentication, rate limit, idempotency, the GraphQL front, each wrapping ``send``)
-cost more than the work itself. This layer does exactly the checks those layers would do, from the
-same functions, for the one case it can decide without I/O beyond a single Redis round trip:
+Front-ends poll the same few queries all day and partners re-read the same pages, so most reads are
+hits, and a hit's real work is small: recognise the caller, spend its budget, send stored bytes.
+Walking it through every layer (deadline task, body limit, authentication, rate limit, idempotency,
+the cache middleware, each wrapping ``send``) cost more than the work itself. This layer does the
+checks those layers would do, from the same functions, for the cases it can decide with no I/O but one
+Redis round trip:
 
 - ``POST /graphql`` with a JSON body of ``query`` / ``variables`` / ``operationName`` only (no
-  persisted-query extension, no batch), a cacheable query (``GraphQLReads``), no ``Idempotency-Key``;
+  persisted-query extension, no batch) holding a cacheable query (``GraphQLReads``), or a ``GET`` the
+  REST read-through stores (``rest_read_through``) with no key in its query string;
 - a key this process has verified within ``services.keys.CACHE_TTL_S`` (``known_key``), with the
-  ``read`` scope and not restricted to registered documents;
-- the response cache on; the charge and the lookup then run as one script, as below.
+  ``read`` scope and not restricted to registered documents; no ``Idempotency-Key``;
+- the response cache on. The rate-limit charge and the lookup then run as one script.
 
-An allowed hit is sent here with the headers the full path sends; a refusal is the same 429. Anything
-else goes down the full stack untouched; a miss goes down with its charge settled and its storage
-key known (``PendingCharge.miss``), so it is neither charged twice nor looked up twice.
+A hit is sent here with the headers the full path sends (REST: ``ETag``, 304 on ``If-None-Match``,
+``Cache-Control``); a refusal is the same 429. Anything else goes down the full stack untouched; a miss
+goes down with its charge settled and its storage key known (``PendingCharge.miss``), so it is neither
+charged twice nor looked up twice.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Final
 
 import orjson
@@ -28,13 +32,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api._charge import PENDING, PendingCharge
 from api._graphql_ops import inspect_graphql
 from api._request_body import remember_body, replay
-from api.auth import BEARER
-from api.caching import GRAPHQL_PATH, GraphQLRead, GraphQLReads, GraphQLRejection, visibility
+from api.auth import BEARER, key_in_query
+from api.caching import (
+    GRAPHQL_PATH,
+    GraphQLRead,
+    GraphQLReads,
+    GraphQLRejection,
+    rest_dependencies,
+    rest_digest,
+    rest_read_through,
+    send_rest_entry,
+    visibility,
+)
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.ratelimits import rate_headers, refusal
 from core.errors import TickertoneError
 from services.deps import Deps
-from services.keys import known_key
+from services.keys import ApiKey, known_key
 from services.ratelimit import charge_and_lookup
 from services.reads_cache import Entry
 
@@ -71,35 +85,30 @@ class HitMiddleware:
         self._prepared: OrderedDict[bytes, _Prepared | None] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] != GRAPHQL_PATH
-            or scope["method"] != "POST"
-            or scope.get("query_string")
-        ):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        graphql = scope["path"] == GRAPHQL_PATH and scope["method"] == "POST" and not scope["query_string"]
+        if not graphql and not rest_read_through(scope):
             await self.app(scope, receive, send)
             return
         deps: Deps = scope["state"]["deps"]
-        secret: str | None = None
-        length = -1
-        for name, value in scope["headers"]:
-            if name == b"x-api-key" or name == b"authorization":
-                # Two key headers (or a malformed one): authentication decides what that means.
-                match = BEARER.match(value.decode("latin-1")) if name == b"authorization" else None
-                if secret is not None or (name == b"authorization" and match is None):
-                    secret = None
-                    break
-                secret = match.group(1) if match is not None else value.decode("latin-1").strip()
-            elif name == b"content-length":
-                length = int(value) if value.isdigit() else -1
-            elif name in _FULL_PATH_HEADERS:
-                secret = None
-                break
-        if secret is None or not 0 < length <= _MAX_BODY or not deps.settings.response_cache:
+        request = _scan(scope["headers"]) if deps.settings.response_cache else None
+        key = known_key(deps, key=request.secret) if request is not None else None
+        if request is None or key is None or key.persisted_only or "read" not in key.scopes:
             await self.app(scope, receive, send)
             return
-        key = known_key(deps, key=secret)
-        if key is None or key.persisted_only or "read" not in key.scopes:
+        if graphql:
+            await self._graphql(scope, receive, send, deps, key, request.length)
+        elif request.length <= 0 and not key_in_query(scope["query_string"]):
+            await self._rest(scope, receive, send, deps, key, request)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _graphql(
+        self, scope: Scope, receive: Receive, send: Send, deps: Deps, key: ApiKey, length: int
+    ) -> None:
+        if not 0 < length <= _MAX_BODY:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
@@ -112,27 +121,58 @@ class HitMiddleware:
             await self.app(scope, receive, send)
             return
         digest = prepared.digest(visibility(key))
+        outcome = await self._charge(
+            scope, receive, send, deps, key, prepared.cost, digest, prepared.read.depends_on
+        )
+        if isinstance(outcome, Entry):
+            headers = [*_HIT_HEADERS, (b"content-length", str(len(outcome.body)).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers + _rate(scope)})
+            await send({"type": "http.response.body", "body": outcome.body})
+        elif outcome:
+            await self.app(scope, receive, send)
+
+    async def _rest(
+        self, scope: Scope, receive: Receive, send: Send, deps: Deps, key: ApiKey, request: _Request
+    ) -> None:
+        path: str = scope["path"]
+        digest = rest_digest(scope, request.host, key)
+        outcome = await self._charge(scope, receive, send, deps, key, 1, digest, rest_dependencies(path))
+        if isinstance(outcome, Entry):
+            await send_rest_entry(
+                send, outcome, request.if_none_match, path=path, hit=True, extra=_rate(scope)
+            )
+        elif outcome:
+            await self.app(scope, receive, send)
+
+    async def _charge(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        deps: Deps,
+        key: ApiKey,
+        cost: int,
+        digest: str,
+        depends_on: tuple[str, ...],
+    ) -> Entry | bool:
+        """Charge and look up in one round trip: the entry to send, True when the full stack must
+        answer (the charge, if made, is in the scope), False when a refusal was sent here."""
         try:
             policy, decision, found = await charge_and_lookup(
-                deps, key=key, cost=prepared.cost, digest=digest, depends_on=prepared.read.depends_on
+                deps, key=key, cost=cost, digest=digest, depends_on=depends_on
             )
         except TickertoneError:  # a cost no budget covers: refused before anything was charged
-            await self.app(scope, receive, send)
-            return
+            return True
         if not decision.allowed:
-            await refusal(scope, policy, decision, prepared.cost)(scope, receive, send)
-            return
+            await refusal(scope, policy, decision, cost)(scope, receive, send)
+            return False
+        pending = PendingCharge(deps, key, cost, policy, decision)
+        scope[PENDING] = pending
         if isinstance(found, Entry):
-            headers = [*_HIT_HEADERS, (b"content-length", str(len(found.body)).encode())]
-            headers += [(k.lower().encode(), v.encode()) for k, v in rate_headers(policy, decision).items()]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": found.body})
-            return
-        pending = PendingCharge(deps, key, prepared.cost, policy, decision)
+            return found
         if found is not None:
             pending.miss = (digest, found)
-        scope[PENDING] = pending
-        await self.app(scope, receive, send)
+        return True
 
     def _prepare(self, body: bytes) -> _Prepared | None:
         if body in self._prepared:
@@ -143,6 +183,46 @@ class HitMiddleware:
         if len(self._prepared) > self.size:
             self._prepared.popitem(last=False)
         return made
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    secret: str
+    length: int
+    host: str
+    if_none_match: str | None
+
+
+def _scan(headers: list[tuple[bytes, bytes]]) -> _Request | None:
+    """The headers this path needs, or None when another layer must decide (no key, two keys, a
+    malformed one, an idempotent replay, a streamed body)."""
+    secret: str | None = None
+    length = 0
+    host = ""
+    if_none_match: str | None = None
+    for name, value in headers:
+        if name == b"x-api-key" or name == b"authorization":
+            match = BEARER.match(value.decode("latin-1")) if name == b"authorization" else None
+            if secret is not None or (name == b"authorization" and match is None):
+                return None
+            secret = match.group(1) if match is not None else value.decode("latin-1").strip()
+        elif name == b"content-length":
+            length = int(value) if value.isdigit() else -1
+        elif name == b"host":
+            host = value.decode("latin-1")
+        elif name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+        elif name in _FULL_PATH_HEADERS:
+            return None
+    return None if secret is None else _Request(secret, length, host, if_none_match)
+
+
+def _rate(scope: Scope) -> list[tuple[bytes, bytes]]:
+    pending: PendingCharge = scope[PENDING]
+    assert pending.policy is not None and pending.decision is not None
+    return [
+        (k.lower().encode(), v.encode()) for k, v in rate_headers(pending.policy, pending.decision).items()
+    ]
 
 
 def _prepare(reads: GraphQLReads, body: bytes) -> _Prepared | None:

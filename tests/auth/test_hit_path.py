@@ -124,3 +124,31 @@ async def test_requests_it_does_not_take_still_work(
     mutation = {"query": 'mutation { ingestArticle(input: {source: "x"}) { id } }'}
     assert (await bare.post("/graphql", json=mutation, headers=headers)).status_code == 403
     assert hit_path_runs == []
+
+
+async def test_a_rest_hit_is_the_full_paths_hit_byte_for_byte(
+    bare: httpx.AsyncClient, make_key: MakeKey, hit_path_runs: list[int]
+) -> None:
+    key = await make_key(["read"])
+    headers = {"X-API-Key": key}
+    # The full stack takes any request with an Idempotency-Key; on a GET it changes nothing else.
+    full_headers = headers | {"Idempotency-Key": uuid.uuid4().hex}
+    path = f"/v1/articles?limit=2&source=hit-{uuid.uuid4().hex[:8]}"
+    first = await bare.get(path, headers=headers)
+    assert first.headers["x-cache"] == "miss"
+    fast = await bare.get(path, headers=headers)
+    full = await bare.get(path, headers=full_headers)
+    assert fast.headers["x-cache"] == full.headers["x-cache"] == "hit"
+    assert _comparable(fast) == _comparable(full)
+    assert fast.headers["etag"] == first.headers["etag"]
+    # A client holding the current copy gets 304 either way.
+    etag = {"If-None-Match": first.headers["etag"]}
+    fast_304 = await bare.get(path, headers=headers | etag)
+    full_304 = await bare.get(path, headers=full_headers | etag)
+    assert fast_304.status_code == full_304.status_code == 304
+    assert _comparable(fast_304) == _comparable(full_304)
+    assert len(hit_path_runs) == 2
+    # A key in the URL is refused, whatever the cache holds.
+    refused = await bare.get(path + f"&apikey={key}", headers=headers)
+    assert refused.status_code == 401
+    assert len(hit_path_runs) == 2
