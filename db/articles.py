@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -189,8 +190,8 @@ async def get_articles(conn: asyncpg.Connection, *, article_ids: Sequence[int]) 
     return {r["id"]: article_from_row(r) for r in rows}
 
 
-class _Query:
-    """Collects WHERE clauses with numbered parameters for the one dynamic query in this module."""
+class SqlParams:
+    """Collects WHERE clauses with numbered parameters for the dynamic queries over articles."""
 
     def __init__(self) -> None:
         self.clauses: list[str] = []
@@ -204,16 +205,34 @@ class _Query:
         self.clauses.append(clause)
 
 
-async def list_articles(
-    conn: asyncpg.Connection,
+@dataclass(frozen=True, slots=True)
+class PageScan:
+    """The FROM, WHERE and keyset ORDER BY of a page of articles: ``a`` is the article row."""
+
+    source: str
+    where: str
+    key_time: str
+    key_id: str
+    direction: str
+
+    @property
+    def order_by(self) -> str:
+        return f"{self.key_time} {self.direction}, {self.key_id} {self.direction}"
+
+
+def page_scan(
+    q: SqlParams,
     *,
     filter: ArticleFilter,
     order: Order,
-    limit: int,
     after: tuple[datetime, int] | None,
-) -> list[Article]:
-    """A keyset page on (published_at, id); ``after`` is the last row of the previous page."""
-    q = _Query()
+    with_source: bool = True,
+) -> PageScan:
+    """The rows of a keyset page on (published_at, id); ``after`` is the last row of the previous page.
+
+    Its parameters go to ``q`` (numbered after any already there); ``with_source`` joins ``sources s``.
+    """
+    start = len(q.clauses)
     desc = order == "published_desc"
     # A single ticker drives the query from article_tickers' (symbol, published_at, article_id)
     # index: one range scan, no join fan-out. Several tickers fall back to semi-joins.
@@ -262,14 +281,32 @@ async def list_articles(
     if after is not None:
         op = "<" if desc else ">"
         q.where(f"({key_time}, {key_id}) {op} ({q.arg(after[0])}, {q.arg(after[1])})")
-    direction = "desc" if desc else "asc"
-    where = " and ".join(q.clauses) or "true"
-    source = (
-        "article_tickers t join articles a on a.id = t.article_id" if single else "articles a"
-    ) + " join sources s on s.id = a.source_id"
+    source = "article_tickers t join articles a on a.id = t.article_id" if single else "articles a"
+    if with_source:
+        source += " join sources s on s.id = a.source_id"
+    return PageScan(
+        source=source,
+        where=" and ".join(q.clauses[start:]) or "true",
+        key_time=key_time,
+        key_id=key_id,
+        direction="desc" if desc else "asc",
+    )
+
+
+async def list_articles(
+    conn: asyncpg.Connection,
+    *,
+    filter: ArticleFilter,
+    order: Order,
+    limit: int,
+    after: tuple[datetime, int] | None,
+) -> list[Article]:
+    """A keyset page on (published_at, id); ``after`` is the last row of the previous page."""
+    q = SqlParams()
+    scan = page_scan(q, filter=filter, order=order, after=after)
     sql = (
-        f"select {ARTICLE_COLUMNS} from {source} where {where}"
-        f" order by {key_time} {direction}, {key_id} {direction} limit {q.arg(limit)}"
+        f"select {ARTICLE_COLUMNS} from {scan.source} where {scan.where}"
+        f" order by {scan.order_by} limit {q.arg(limit)}"
     )
     rows = await conn.fetch(sql, *q.args)
     return [article_from_row(r) for r in rows]
@@ -286,7 +323,7 @@ async def list_articles_per_ticker(
 ) -> dict[str, list[Article]]:
     """The same keyset page, newest first, for each of several tickers in one statement: one index range
     scan on article_tickers (symbol, published_at, article_id) per symbol, under a lateral join."""
-    q = _Query()
+    q = SqlParams()
     q.where("t.symbol = l0.symbol")
     if published_from is not None:
         q.where(f"t.published_at >= {q.arg(published_from)}")

@@ -185,6 +185,10 @@ def aware(value: datetime | None, *, field: str) -> datetime | None:
     return value
 
 
+def record_order(order: ArticleOrder) -> records.Order:
+    return _ORDER[order]
+
+
 def to_record_filter(f: ArticleFilter | None) -> records.ArticleFilter:
     if f is None:
         return records.ArticleFilter()
@@ -239,7 +243,7 @@ class ArticleQuery:
         page = await service.list_articles(
             info.context.deps,
             filter=to_record_filter(filter),
-            order=_ORDER[order_by],
+            order=record_order(order_by),
             first=first,
             after=after,
         )

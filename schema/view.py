@@ -1,11 +1,17 @@
-"""The ASGI view at /graphql: context with per-request DataLoaders, orjson output, coded HTTP errors."""
+"""The ASGI view at /graphql: context with per-request DataLoaders, orjson output, coded HTTP errors.
+
+POSTed JSON queries that ``schema.compiled`` can render in one SQL statement skip strawberry's execution;
+every other request, and every one the compiled path declines, runs through strawberry unchanged.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
+import strawberry
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -14,10 +20,12 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from core.settings import Settings
 from schema.app import build_schema
+from schema.compiled import CompiledQueries
 from schema.graphiql import graphiql_asset_routes, graphiql_html
 from schema.loaders import Context, make_context
 from services.deps import Deps
@@ -32,6 +40,12 @@ _HTTP_CODES = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def _media_type(content_type: str) -> str:
+    """What strawberry reads a request's Content-Type as; clients send the same few values."""
+    return parse_content_type(content_type)[0]
+
+
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
     """Sends text frames: graphql-transport-ws is a text protocol, and orjson hands us bytes."""
 
@@ -44,6 +58,14 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = TextWebSocketAdapter
+    _compiled: CompiledQueries | None = None
+
+    @property
+    def compiled(self) -> CompiledQueries:
+        if self._compiled is None or self._compiled.schema is not self.schema:
+            assert isinstance(self.schema, strawberry.Schema)
+            self._compiled = CompiledQueries(self.schema)
+        return self._compiled
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         deps: Deps = request.state.deps
@@ -75,12 +97,41 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
+            response = await self._compiled_response(request) or await self.run(request)
         except HTTPException as exc:
             code = _HTTP_CODES.get(exc.status_code, "malformed_request")
             body = {"errors": [{"message": exc.reason, "extensions": {"code": code}}]}
             response = Response(self.encode_json(body), exc.status_code, media_type="application/json")
         await response(scope, receive, send)
+
+    async def _compiled_response(self, request: Request) -> Response | None:
+        """The answer of the compiled path, or None for strawberry (which reads the cached body again)."""
+        if request.method != "POST":
+            return None
+        content_type = _media_type(request.headers.get("content-type", ""))
+        if "application/json" not in content_type or self._get_stream_transport_from_headers(request.headers):
+            return None
+        try:
+            payload = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(payload, dict):
+            return None
+        query = payload.get("query")
+        variables = payload.get("variables")
+        operation_name = payload.get("operationName")
+        if (
+            not isinstance(query, str)
+            or not isinstance(variables, dict | None)
+            or not isinstance(operation_name, str | None)
+            or not isinstance(payload.get("extensions"), dict | None)
+        ):
+            return None
+        deps: Deps = request.state.deps
+        body = await self.compiled.execute(deps, query, variables, operation_name)
+        if body is None:
+            return None
+        return Response(body, 200, media_type="application/json")
 
 
 def graphql_routes(settings: Settings) -> list[BaseRoute]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.errors import InvalidInput, NotFound
+from core.projections import ArticlePageLookup, Lookup
 from core.records import Article, ArticleFilter, ArticleTicker, Event, Order, Page
 from core.scale import LABELS
 from db import article_tickers as db_article_tickers
 from db import articles as db_articles
+from db import articles_json as db_articles_json
 from db import events as db_events
 from services.cursors import decode_cursor, encode_cursor
 from services.deps import Deps
@@ -121,3 +123,21 @@ async def list_article_tickers(deps: Deps, *, article_ids: Sequence[int]) -> dic
 async def list_article_events(deps: Deps, *, article_ids: Sequence[int]) -> dict[int, list[Event]]:
     async with deps.connection() as conn:
         return await db_events.list_events_for_articles(conn, article_ids=article_ids)
+
+
+async def get_data_json(deps: Deps, *, lookups: Sequence[Lookup]) -> str | None:
+    """The ``data`` object of projected article reads as JSON text, built in one SQL statement.
+
+    The arguments are checked as ``list_articles`` checks them (raising the same errors); None means
+    the answer holds something only the field-by-field path can explain (a missing article, a bad row).
+    """
+    checked: list[Lookup] = []
+    for lookup in lookups:
+        if isinstance(lookup, ArticlePageLookup):
+            check_page_size(lookup.first)
+            check_filter(lookup.filter)
+            key = decode_cursor(lookup.after) if lookup.after else None
+            lookup = replace(lookup, after_key=key)
+        checked.append(lookup)
+    async with deps.connection() as conn:
+        return await db_articles_json.fetch_data_json(conn, lookups=checked)

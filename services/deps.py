@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -28,12 +29,22 @@ class Deps:
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection; connection-level failures become ``Unavailable`` (503)."""
         try:
-            async with self.pool.acquire(timeout=self.settings.request_timeout_s) as conn:
-                yield conn
+            # asyncio.timeout rather than acquire(timeout=): asyncpg's wait_for runs the acquire in a
+            # task of its own, a cost on every read.
+            async with asyncio.timeout(self.settings.request_timeout_s):
+                conn = await self.pool.acquire()
         except TimeoutError as exc:
             raise Unavailable("database did not answer in time") from exc
         except CONNECTION_ERRORS as exc:
             raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
+        try:
+            yield conn
+        except TimeoutError as exc:  # a statement past command_timeout
+            raise Unavailable("database did not answer in time") from exc
+        except CONNECTION_ERRORS as exc:
+            raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
+        finally:
+            await self.pool.release(conn)
 
 
 @contextlib.asynccontextmanager

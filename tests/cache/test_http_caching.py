@@ -43,15 +43,15 @@ async def client(app: Starlette, auth_headers: dict[str, str]) -> AsyncIterator[
 
 @pytest.fixture
 def view_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts requests that reached strawberry (parse, validate, execute)."""
+    """Counts requests that reached the GraphQL view (the compiled path or strawberry's execution)."""
     runs: list[int] = []
-    original = GraphQLView.run
+    original = GraphQLView.__call__
 
     async def counting(self: GraphQLView, *args: Any, **kwargs: Any) -> Any:
         runs.append(1)
         return await original(self, *args, **kwargs)
 
-    monkeypatch.setattr(GraphQLView, "run", counting)
+    monkeypatch.setattr(GraphQLView, "__call__", counting)
     return runs
 
 

@@ -239,6 +239,8 @@ async def test_unexpected_error_is_masked_and_logged(
         raise RuntimeError("connection to 10.0.0.5 refused")
 
     monkeypatch.setattr(article_service, "get_article", broken)
+    # The compiled read path (schema.compiled) fails the same way and hands the request to strawberry.
+    monkeypatch.setattr(article_service, "get_data_json", broken)
     with caplog.at_level(logging.ERROR, logger="tickertone.graphql"):
         body = await gql(client, '{ article(id: "1") { id } }')
     (error,) = body["errors"]

@@ -1,0 +1,420 @@
+"""SQL that renders projected articles as JSON text in Postgres: one statement for a whole read query.
+
+Each lookup of ``core.projections`` becomes a scalar subquery that builds its JSON by concatenating text,
+so keys keep the reader's order and values are spelled as the Python path spells them with orjson:
+strings escaped by ``to_json``, timestamps as ``datetime.isoformat()`` in UTC, real columns rounded to
+seven significant digits as ``db.pool`` decodes them, integral floats with ``.0``, cursors as
+``services.cursors`` encodes them. Pages use the keyset scan of ``db.articles.page_scan``; ticker
+order is ``db.article_tickers``'.
+
+Nullable parts render ``null`` from the column's own nullness only. Anything the Python path would
+refuse (a null in a non-null part, an unknown enum value, a malformed highlight, a missing article)
+yields SQL NULL, which spreads through the concatenation (lists check their items) to the whole answer:
+``fetch_data_json`` then returns None and the caller answers the slow way, with its proper error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+import asyncpg
+
+from core.projections import CONSTANT, ArticleLookup, ArticlePageLookup, Lookup, Part
+from db.articles import SqlParams, page_scan
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _key(part: Part | ArticleLookup | ArticlePageLookup) -> str:
+    """The SQL literal of ``"key":``; GraphQL response keys are names, so nothing needs escaping."""
+    return _literal(f'"{part.key}":')
+
+
+def _object(members: list[str]) -> str:
+    if not members:
+        return "'{}'"
+    return "'{' || " + " || ',' || ".join(members) + " || '}'"
+
+
+def _string(expr: str) -> str:
+    return f"to_json({expr})::text"
+
+
+def _nullable(column: str, rendered: str) -> str:
+    return f"case when {column} is null then 'null' else {rendered} end"
+
+
+_TINY: Final = "'^(-?)([0-9])[.]?([0-9]*)e-05$'"
+
+
+def _orjson_float(text: str) -> str:
+    """float8 text (shortest round trip, as orjson's) spelled as orjson spells it.
+
+    orjson adds ".0" to integral values, writes 1e-5 <= |v| < 1e-4 in fixed notation and drops the
+    exponent's leading zero; from 1e15 to 1e16 it writes digits where Postgres has an exponent: NULL.
+    """
+    return (
+        f"(case when {text} ~ '^-?[0-9]+$' then {text} || '.0'"
+        f" when {text} ~ '^[^e]*$' then {text}"
+        f" when {text} ~ 'e-0[6-9]$' then replace({text}, 'e-0', 'e-')"
+        f" when {text} ~ 'e-05$' then regexp_replace({text}, {_TINY}, '\\10.0000\\2\\3')"
+        f" when {text} !~ 'e[+]15$' then {text} end)"
+    )
+
+
+def _float8(expr: str) -> str:
+    # Only values outside [1e-4, 1e15) or integral need more than float8's own text.
+    return (
+        f"(case when abs({expr}) >= 0.0001::float8 and abs({expr}) < 1e15::float8 and {expr} <> trunc({expr})"
+        f" then ({expr})::text else {_orjson_float(f'({expr})::text')} end)"
+    )
+
+
+def _real(column: str) -> str:
+    # db.pool decodes real as float(f"{v:.7g}"): the same seven significant digits, then a double. In
+    # [1e-4, 0.9999) that double is neither integral nor tiny, so its own text is orjson's.
+    rounded = f"(to_char({column}::float8, '9.999999EEEE')::float8)::text"
+    return (
+        f"(case when abs({column}) >= 0.0001::real and abs({column}) < 0.9999::real then {rounded}"
+        f" else {_orjson_float(rounded)} end)"
+    )
+
+
+def _timestamp(expr: str) -> str:
+    return (
+        f"('\"' || replace(to_char({expr} at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"
+        " '.000000', '') || '+00:00\"')"
+    )
+
+
+def _boolean(expr: str) -> str:
+    return f"(case {expr} when true then 'true' when false then 'false' end)"
+
+
+def _cursor(published_at: str, row_id: str) -> str:
+    # services.cursors: micros = int(published_at.timestamp() * 1_000_000), in double arithmetic.
+    micros = (
+        f"trunc(((extract(epoch from {published_at}) * 1000000)::bigint::float8 / 1000000::float8)"
+        " * 1000000::float8)::bigint"
+    )
+    encoded = f"encode(convert_to('k1:' || {micros} || ':' || {row_id}, 'UTF8'), 'base64')"
+    return f"('\"' || rtrim(translate({encoded}, E'+/\\n', '-_'), '=') || '\"')"
+
+
+def _labels(expr: str, part: Part) -> str:
+    cases = " ".join(f"when {_literal(v)} then {_literal(_json_text(label))}" for v, label in part.labels)
+    return f"(case {expr} {cases} end)" if cases else "null::text"
+
+
+def _json_text(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    if any(ord(c) < 0x20 for c in escaped):
+        raise ValueError("control characters in a constant")
+    return f'"{escaped}"'
+
+
+def _constant(part: Part) -> str:
+    return _literal(_json_text(part.value or ""))
+
+
+def _list(items: str, order: str, source: str) -> str:
+    """A JSON array of the non-null ``j`` of ``source`` (a fenced subquery), or NULL if one is null."""
+    return (
+        f"(select case when count(*) = count(x.j) then '[' || coalesce(string_agg(x.j, ',' order by {order}),"
+        f" '') || ']' end from ({items} {source} offset 0) x)"
+    )
+
+
+# ------------------------------------------------------------------------------------------ articles
+
+_SENTIMENT_COLUMNS: Final = {
+    "score": "sentiment_score",
+    "label": "sentiment_label",
+    "confidence": "sentiment_confidence",
+    "model": "sentiment_model",
+    "scored_at": "scored_at",
+}
+_PLAIN_COLUMNS: Final = frozenset(
+    {"external_id", "url", "title", "summary", "body", "authors", "language", "status"}
+)
+
+
+def article_columns(fields: Sequence[Part]) -> list[str]:
+    """What a projected article reads from ``articles a`` (and ``sources s``), as select items."""
+    columns = ["a.id", "a.published_at"]
+    for part in fields:
+        if part.name == "source":
+            columns.append("s.name as source_name")
+        elif part.name in _PLAIN_COLUMNS:
+            columns.append(f"a.{part.name}")
+        elif part.name == "sentiment":
+            columns.extend(f"a.{c}" for c in _SENTIMENT_COLUMNS.values())
+    return list(dict.fromkeys(columns))
+
+
+def needs_source(fields: Sequence[Part]) -> bool:
+    return any(part.name == "source" for part in fields)
+
+
+def _sentiment(r: str, part: Part) -> str:
+    members = []
+    for sub in part.fields:
+        if sub.name == CONSTANT:
+            value = _constant(sub)
+        elif sub.name in ("score", "confidence"):
+            value = _real(f"{r}.{_SENTIMENT_COLUMNS[sub.name]}")
+        elif sub.name in ("label", "model"):
+            value = _string(f"{r}.{_SENTIMENT_COLUMNS[sub.name]}")
+        elif sub.name == "scored_at":
+            value = _timestamp(f"{r}.scored_at")
+        else:
+            raise ValueError(f"unknown sentiment part {sub.name!r}")
+        members.append(f"{_key(sub)} || {value}")
+    return _nullable(f"{r}.sentiment_score", _object(members))
+
+
+def _highlights(column: str, part: Part) -> str:
+    members = []
+    for sub in part.fields:
+        if sub.name == CONSTANT:
+            value = _constant(sub)
+        elif sub.name == "text":
+            value = "(case when jsonb_typeof(h.h -> 'text') = 'string' then (h.h -> 'text')::text end)"
+        elif sub.name == "section":
+            value = (
+                "(case when not (h.h ? 'section') then '\"body\"'"
+                " when jsonb_typeof(h.h -> 'section') = 'string' then (h.h -> 'section')::text end)"
+            )
+        elif sub.name in ("start", "end"):
+            # Python reads ints here; anything else (or past 32 bits) is left to the slow path.
+            value = (
+                f"(case when jsonb_typeof(h.h -> '{sub.name}') = 'number'"
+                f" and (h.h ->> '{sub.name}') ~ '^-?[0-9]{{1,9}}$' then h.h ->> '{sub.name}' end)"
+            )
+        elif sub.name == "score":
+            score = _float8("(h.h ->> 'score')::float8")
+            value = f"(case when jsonb_typeof(h.h -> 'score') = 'number' then {score} end)"
+        else:
+            raise ValueError(f"unknown highlight part {sub.name!r}")
+        members.append(f"{_key(sub)} || {value}")
+    item = f"(case when jsonb_typeof(h.h) = 'object' then {_object(members)} end)"
+    source = (
+        f"from jsonb_array_elements(case when jsonb_typeof({column}) = 'array' then {column}"
+        " else '[]'::jsonb end) with ordinality as h(h, o)"
+    )
+    return _list(f"select h.o, {item} as j", "x.o", source)
+
+
+def _ticker_sentiment(part: Part) -> str:
+    members = []
+    for sub in part.fields:
+        if sub.name == CONSTANT:
+            value = _constant(sub)
+        elif sub.name in ("score", "confidence"):
+            value = _real(f"t.{sub.name}")
+        elif sub.name in ("label", "model"):
+            value = _string(f"t.{sub.name}")
+        else:
+            raise ValueError(f"unknown ticker sentiment part {sub.name!r}")
+        members.append(f"{_key(sub)} || {value}")
+    # schema.articles.ArticleTicker.from_record: a sentiment only when all four are there.
+    present = (
+        "t.score is not null and t.label is not null and t.confidence is not null and t.model is not null"
+    )
+    return f"(case when {present} then {_object(members)} else 'null' end)"
+
+
+def _tickers(r: str, part: Part) -> str:
+    members = []
+    with_name = False
+    for sub in part.fields:
+        if sub.name == CONSTANT:
+            value = _constant(sub)
+        elif sub.name == "symbol":
+            value = _string("t.symbol")
+        elif sub.name == "name":
+            with_name = True
+            value = _string("k.name")
+        elif sub.name == "explicit":
+            value = _boolean("t.explicit")
+        elif sub.name == "relevance":
+            value = _nullable("t.relevance", _real("t.relevance"))
+        elif sub.name == "sentiment":
+            value = _ticker_sentiment(sub)
+        elif sub.name == "highlights":
+            value = _highlights("t.highlights", sub)
+        else:
+            raise ValueError(f"unknown ticker part {sub.name!r}")
+        members.append(f"{_key(sub)} || {value}")
+    # db.article_tickers joins tickers; the foreign key makes the join a no-op unless the name is read.
+    join = " join tickers k on k.symbol = t.symbol" if with_name else ""
+    source = f"from article_tickers t{join} where t.article_id = {r}.id"
+    return _list(
+        f"select t.relevance as r, t.symbol as s, {_object(members)} as j", "x.r desc nulls last, x.s", source
+    )
+
+
+def article_json(r: str, fields: tuple[Part, ...]) -> str:
+    """The JSON text of one article, read from row ``r`` with the columns of ``article_columns``."""
+    # Plans are compiled once and their parts reused, so the text is kept per parts object.
+    found = _ARTICLE_JSON.get(id(fields))
+    if found is not None and found[0] is fields and found[1] == r:
+        return found[2]
+    text = _article_json(r, fields)
+    if len(_ARTICLE_JSON) >= _ARTICLE_JSON_MAX:
+        _ARTICLE_JSON.clear()
+    _ARTICLE_JSON[id(fields)] = (fields, r, text)
+    return text
+
+
+# id(parts) -> (the parts, kept alive so the id is not reused; row alias; text)
+_ARTICLE_JSON: dict[int, tuple[tuple[Part, ...], str, str]] = {}
+_ARTICLE_JSON_MAX: Final = 2048
+
+
+def _article_json(r: str, fields: tuple[Part, ...]) -> str:
+    members = []
+    for part in fields:
+        name = part.name
+        if name == CONSTANT:
+            value = _constant(part)
+        elif name == "id":
+            value = f"('\"' || {r}.id || '\"')"
+        elif name == "source":
+            value = _string(f"{r}.source_name")
+        elif name in ("title", "body", "language"):
+            value = _string(f"{r}.{name}")
+        elif name in ("external_id", "url", "summary"):
+            value = _nullable(f"{r}.{name}", _string(f"{r}.{name}"))
+        elif name == "authors":
+            authors = f"array_to_json({r}.authors)::text"
+            value = f"(case when array_position({r}.authors, null) is null then {authors} end)"
+        elif name == "published_at":
+            value = _timestamp(f"{r}.published_at")
+        elif name == "status":
+            value = _labels(f"{r}.status", part)
+        elif name == "sentiment":
+            value = _sentiment(r, part)
+        elif name == "tickers":
+            value = _tickers(r, part)
+        else:
+            raise ValueError(f"unknown article part {name!r}")
+        members.append(f"{_key(part)} || {value}")
+    return _object(members)
+
+
+# ---------------------------------------------------------------------------------------- lookups
+
+
+def _article_lookup(q: SqlParams, lookup: ArticleLookup) -> str:
+    columns = ", ".join(article_columns(lookup.fields))
+    join = " join sources s on s.id = a.source_id" if needs_source(lookup.fields) else ""
+    return (
+        f"(select {article_json('p', lookup.fields)} from (select {columns} from articles a{join}"
+        f" where a.id = {q.arg(lookup.article_id)}) p)"
+    )
+
+
+def _node_fields(parts: Sequence[Part]) -> list[Part]:
+    nodes = (node for edges in parts if edges.name == "edges" for node in edges.fields if node.name == "node")
+    return [f for node in nodes for f in node.fields]
+
+
+def _page_lookup(q: SqlParams, lookup: ArticlePageLookup) -> str:
+    node_fields = _node_fields(lookup.fields)
+    scan = page_scan(
+        q,
+        filter=lookup.filter,
+        order=lookup.order,
+        after=lookup.after_key,
+        with_source=needs_source(node_fields),
+    )
+    # Inlined, not a parameter: with a known LIMIT the generic plan Postgres caches is the good one.
+    first = str(int(lookup.first))
+    columns = ", ".join(article_columns(node_fields))
+    page = (
+        f"select {columns}, {scan.key_time} as k_time, {scan.key_id} as k_id from {scan.source}"
+        f" where {scan.where} order by {scan.order_by} limit {int(lookup.first) + 1}"
+    )
+    numbered = (
+        f"select y.*, row_number() over (order by y.k_time {scan.direction}, y.k_id {scan.direction}) as n"
+        f" from ({page}) y"
+    )
+    cursor = _cursor("p.published_at", "p.id")
+    members = []
+    edge_json = "null::text"
+    for part in lookup.fields:
+        if part.name == CONSTANT:
+            value = _constant(part)
+        elif part.name == "edges":
+            edge = []
+            for sub in part.fields:
+                if sub.name == CONSTANT:
+                    edge.append(f"{_key(sub)} || {_constant(sub)}")
+                elif sub.name == "cursor":
+                    edge.append(f"{_key(sub)} || {cursor}")
+                elif sub.name == "node":
+                    edge.append(f"{_key(sub)} || {article_json('p', sub.fields)}")
+                else:
+                    raise ValueError(f"unknown edge part {sub.name!r}")
+            edge_json = _object(edge)
+            value = (
+                f"(case when count(e.j) = count(*) filter (where e.n <= {first}) then '[' ||"
+                f" coalesce(string_agg(e.j, ',' order by e.n) filter (where e.n <= {first}), '') || ']' end)"
+            )
+        elif part.name == "page_info":
+            info = []
+            for sub in part.fields:
+                if sub.name == CONSTANT:
+                    rendered = _constant(sub)
+                elif sub.name == "has_next_page":
+                    rendered = f"(case when count(*) > {first} then 'true' else 'false' end)"
+                elif sub.name == "has_previous_page":
+                    rendered = "'true'" if lookup.after is not None else "'false'"
+                elif sub.name in ("start_cursor", "end_cursor"):
+                    order = "e.n" if sub.name == "start_cursor" else "e.n desc"
+                    picked = f"(array_agg(e.c order by {order}) filter (where e.n <= {first}))[1]"
+                    rendered = f"coalesce({picked}, 'null')"
+                else:
+                    raise ValueError(f"unknown page info part {sub.name!r}")
+                info.append(f"{_key(sub)} || {rendered}")
+            value = _object(info)
+        else:
+            raise ValueError(f"unknown page part {part.name!r}")
+        members.append(f"{_key(part)} || {value}")
+    uses_cursor = any(
+        sub.name in ("start_cursor", "end_cursor") for part in lookup.fields for sub in part.fields
+    )
+    edges = (
+        f"select p.n, case when p.n <= {first} then {edge_json} end as j,"
+        f" {cursor if uses_cursor else 'null::text'} as c from ({numbered}) p offset 0"
+    )
+    # group by (): one row even when no member aggregates (``{ __typename }``).
+    return f"(select {_object(members)} from ({edges}) e group by ())"
+
+
+def data_statement(lookups: Sequence[Lookup]) -> tuple[str, list[Any]]:
+    """One statement whose single value is the ``data`` object of the lookups, in their order."""
+    q = SqlParams()
+    members = []
+    for lookup in lookups:
+        if isinstance(lookup, ArticleLookup):
+            value = _article_lookup(q, lookup)
+        elif isinstance(lookup, ArticlePageLookup):
+            value = _page_lookup(q, lookup)
+        elif lookup.name == CONSTANT:
+            value = _constant(lookup)
+        else:
+            raise ValueError(f"unknown lookup {lookup.name!r}")
+        members.append(f"{_key(lookup)} || {value}")
+    return f"select {_object(members)}", q.args
+
+
+async def fetch_data_json(conn: asyncpg.Connection, *, lookups: Sequence[Lookup]) -> str | None:
+    """The JSON text of the ``data`` object, or None when the Python path must answer instead."""
+    sql, args = data_statement(lookups)
+    text: str | None = await conn.fetchval(sql, *args)
+    return text
