@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from redis.asyncio import Redis
@@ -30,8 +32,10 @@ from cache.store import Cache
 
 log = logging.getLogger(__name__)
 
-# KEYS = generation counters; ARGV[1] = key prefix for this request. Returns {1, body} on a hit and
-# {0, suffix} on a miss, where suffix is the generation part of the key a fresh response goes under.
+# KEYS = generation counters; ARGV[1] = key prefix for this request, ARGV[2] = the key this process
+# holds a copy of ('' for none). Returns {2, suffix} when that copy is current (no body crosses the
+# wire), {1, body, suffix} on a hit and {0, suffix} on a miss, where suffix is the generation part of
+# the key the response lives (or goes) under.
 _LOOKUP = """
 local gens = {}
 if #KEYS > 0 then
@@ -39,13 +43,15 @@ if #KEYS > 0 then
   for i = 1, #KEYS do gens[i] = vals[i] or '0' end
 end
 local suffix = table.concat(gens, '.')
+if ARGV[1] .. suffix == ARGV[2] then return {2, suffix} end
 local body = redis.call('GET', ARGV[1] .. suffix)
-if body then return {1, body} end
+if body then return {1, body, suffix} end
 return {0, suffix}
 """
 
 # KEYS[1] = the caller's rate-limit TAT, KEYS[2..] = generation counters; ARGV[1..3] as GCRA_CHUNK,
-# ARGV[4] = key prefix. Returns the GCRA result, then (when allowed) {1, body} or {0, suffix} as _LOOKUP.
+# ARGV[4] = key prefix, ARGV[5] = the key held here. Returns the GCRA result, then (when allowed)
+# what _LOOKUP returns, from result[5] on.
 _CHARGE_AND_LOOKUP = (
     GCRA_CHUNK
     + """
@@ -55,10 +61,16 @@ for i = 2, #KEYS do
   gens[i - 1] = redis.call('GET', KEYS[i]) or '0'
 end
 local suffix = table.concat(gens, '.')
+if ARGV[4] .. suffix == ARGV[5] then
+  result[5] = 2
+  result[6] = suffix
+  return result
+end
 local body = redis.call('GET', ARGV[4] .. suffix)
 if body then
   result[5] = 1
   result[6] = body
+  result[7] = suffix
 else
   result[5] = 0
   result[6] = suffix
@@ -108,11 +120,48 @@ def request_digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
+class LocalCopies:
+    """Entries this process has read or built, by key prefix: (versioned key, entry); an LRU bounded in
+    count and bytes.
+
+    An entry under a versioned key never goes stale: any write that could change it moves the key. So
+    when Redis says the key this process holds is still the current one, the copy is served and the
+    body never crosses the wire again (a 7 KB page costs Redis, the socket and the parser as much as
+    everything else in a hit).
+    """
+
+    def __init__(self, *, max_items: int = 4096, max_bytes: int = 32 << 20) -> None:
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[str, tuple[str, Entry]] = OrderedDict()
+
+    def held(self, prefix: str) -> tuple[str, Entry] | None:
+        found = self._items.get(prefix)
+        if found is not None:
+            self._items.move_to_end(prefix)
+        return found
+
+    def keep(self, key: str, entry: Entry) -> None:
+        prefix = key[: key.rindex(":") + 1]
+        old = self._items.pop(prefix, None)
+        if old is not None:
+            self.size -= len(old[1].body)
+        if len(entry.body) > self.max_bytes // 16:
+            return  # a few huge pages must not push out everything else
+        self._items[prefix] = (key, entry)
+        self.size += len(entry.body)
+        while len(self._items) > self.max_items or self.size > self.max_bytes:
+            _, (_, evicted) = self._items.popitem(last=False)
+            self.size -= len(evicted.body)
+
+
 class ResponseCache:
     def __init__(self, cache: Cache, *, ttl_s: int, breaker: CircuitBreaker | None = None) -> None:
         self.cache = cache
         self.breaker = breaker or cache.breaker
         self.ttl_s = ttl_s
+        self.local = LocalCopies()
         self._redis: Redis = cache.redis
         self._lookup = cache.scripts.register_script(_LOOKUP)
         self._charge_and_lookup = cache.scripts.register_script(_CHARGE_AND_LOOKUP)
@@ -126,21 +175,33 @@ class ResponseCache:
         if not self.breaker.allows():
             return Miss(key=None)
         prefix = keys.response(digest) + ":"
+        held = self.local.held(prefix)
+        args = [prefix, held[0] if held is not None else ""]
         try:
             # An earlier bump lost to an outage must land before any entry is trusted again.
             if self.cache.needs_heal and not await self.breaker.call(self.cache.heal):
                 return Miss(key=None)
-            found, value = await self.breaker.call(
-                lambda: self._lookup(keys=list(depends_on), args=[prefix]), bounded=self.cache.scripts_bounded
+            raw = await self.breaker.call(
+                lambda: self._lookup(keys=list(depends_on), args=args), bounded=self.cache.scripts_bounded
             )
         except BreakerOpen:
             return Miss(key=None)
         except FAILURES as exc:
             log.debug("response cache lookup failed: %s", type(exc).__name__)
             return Miss(key=None)
-        if found:
-            return Entry.decode(value)
-        return Miss(key=prefix + value.decode("ascii"))
+        return self._found(prefix, held, raw)
+
+    def _found(self, prefix: str, held: tuple[str, Entry] | None, raw: list[Any]) -> Entry | Miss:
+        """What a lookup's reply (``_LOOKUP``'s shape) means: the copy held here, a fetched entry
+        (kept here from now on), or where a fresh response goes."""
+        kind = raw[0]
+        if kind == 2 and held is not None:
+            return held[1]
+        if kind == 1:
+            entry = Entry.decode(raw[1])
+            self.local.keep(prefix + raw[2].decode("ascii"), entry)
+            return entry
+        return Miss(key=prefix + raw[-1].decode("ascii"))
 
     async def charge_and_get(
         self,
@@ -171,7 +232,12 @@ class ResponseCache:
                 return decision, None
             return decision, await self.get(digest, depends_on=depends_on)
         prefix = keys.response(digest) + ":"
-        args: list[float | str] = [*RateLimiter.args(limit=limit, window_s=window_s, cost=cost), prefix]
+        held = self.local.held(prefix)
+        args: list[float | str] = [
+            *RateLimiter.args(limit=limit, window_s=window_s, cost=cost),
+            prefix,
+            held[0] if held is not None else "",
+        ]
         names = [limiter_key(name), *depends_on]
         try:
             raw = await self.breaker.call(
@@ -187,9 +253,7 @@ class ResponseCache:
         limiter.local.observe(name, decision)
         if not decision.allowed:
             return decision, None
-        if raw[4]:
-            return decision, Entry.decode(raw[5])
-        return decision, Miss(key=prefix + raw[5].decode("ascii"))
+        return decision, self._found(prefix, held, raw[4:])
 
     async def put(self, miss: Miss, entry: Entry) -> None:
         if miss.key is None or not self.breaker.allows():
@@ -197,5 +261,6 @@ class ResponseCache:
         key = miss.key
         try:
             await self.breaker.call(lambda: self._redis.set(key, entry.encode(), ex=self.ttl_s))
+            self.local.keep(key, entry)
         except UNAVAILABLE as exc:
             log.debug("response cache store failed: %s", type(exc).__name__)

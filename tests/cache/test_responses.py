@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from cache.pipelined import connect_url
 from cache.store import Cache, create_client
 from core.records import ArticleFilter, ArticleIn
 from core.settings import Settings
@@ -125,9 +126,15 @@ class World:
         return [(r["id"], r["sentiment_score"]) for r in rows]
 
 
+def _production_cache(settings: Settings) -> Cache:
+    """As services.deps builds it: hot-path scripts over the pipelined client."""
+    url = settings.redis_url.get_secret_value()
+    return Cache(create_client(url), fast=connect_url(url))
+
+
 @pytest_asyncio.fixture
 async def world(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[World]:
-    cache = Cache(create_client(settings.redis_url.get_secret_value()))
+    cache = _production_cache(settings)
     await cache.redis.flushdb()
     w = World(deps=Deps(settings=settings, pool=pool, cache=cache), source=f"cache-{uuid.uuid4().hex[:10]}")
     for _ in range(5):
@@ -158,7 +165,7 @@ def test_sequential_reads_never_stale(settings: Settings, database_url: str) -> 
     total = {"ops": 0, "writes": 0, "reads": 0}
     with asyncio.Runner() as runner:
         pool = runner.run(create_pool(database_url, min_size=1, max_size=4))
-        cache = Cache(create_client(settings.redis_url.get_secret_value()))
+        cache = _production_cache(settings)
         runner.run(_flush(cache))
         w = World(
             deps=Deps(settings=settings, pool=pool, cache=cache), source=f"prop-{uuid.uuid4().hex[:10]}"
