@@ -45,7 +45,7 @@ from api.caching import (
     visibility,
 )
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from api.ratelimits import rate_headers, refusal
+from api.ratelimits import raw_rate_headers, refusal
 from core.errors import TickertoneError
 from services.deps import Deps
 from services.keys import ApiKey, known_key
@@ -220,9 +220,7 @@ def _scan(headers: list[tuple[bytes, bytes]]) -> _Request | None:
 def _rate(scope: Scope) -> list[tuple[bytes, bytes]]:
     pending: PendingCharge = scope[PENDING]
     assert pending.policy is not None and pending.decision is not None
-    return [
-        (k.lower().encode(), v.encode()) for k, v in rate_headers(pending.policy, pending.decision).items()
-    ]
+    return raw_rate_headers(pending.policy, pending.decision)
 
 
 def _prepare(reads: GraphQLReads, body: bytes) -> _Prepared | None:

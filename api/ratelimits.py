@@ -12,6 +12,7 @@ round trip as its lookup (``api._charge``); refusals and headers are this middle
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 
@@ -34,10 +35,24 @@ _IDEMPOTENCY_HEADER = IDEMPOTENCY_HEADER.encode()
 
 
 def rate_headers(policy: Policy, decision: Decision) -> dict[str, str]:
-    return {
-        "RateLimit-Policy": f'"{policy.name}";q={policy.limit};w={int(policy.window_s)}',
-        "RateLimit": f'"{policy.name}";r={decision.remaining};t={max(0, math.ceil(decision.reset))}',
-    }
+    return {"RateLimit-Policy": _policy_value(policy), "RateLimit": _remaining_value(policy, decision)}
+
+
+def raw_rate_headers(policy: Policy, decision: Decision) -> list[tuple[bytes, bytes]]:
+    """``rate_headers`` as ASGI header pairs, for paths that build the response start themselves."""
+    return [
+        (b"ratelimit-policy", _policy_value(policy).encode()),
+        (b"ratelimit", _remaining_value(policy, decision).encode()),
+    ]
+
+
+@functools.lru_cache(maxsize=1024)  # one per distinct policy
+def _policy_value(policy: Policy) -> str:
+    return f'"{policy.name}";q={policy.limit};w={int(policy.window_s)}'
+
+
+def _remaining_value(policy: Policy, decision: Decision) -> str:
+    return f'"{policy.name}";r={decision.remaining};t={max(0, math.ceil(decision.reset))}'
 
 
 def _read_through(scope: Scope, deps: Deps) -> bool:

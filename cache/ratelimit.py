@@ -63,7 +63,8 @@ _GCRA = GCRA_CHUNK + "return result\n"
 BREAKER_OPEN_S = 2.0
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and every request makes one.
+@dataclass(slots=True)
 class Decision:
     """The outcome of one charge; times in seconds. ``degraded`` is True when Redis was bypassed."""
 

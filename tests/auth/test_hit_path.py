@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from api import hits
-from api.ratelimits import rate_headers
+from api.ratelimits import raw_rate_headers
 from tests.auth.conftest import MakeKey
 
 FULL = "/graphql?via=full"
@@ -30,11 +30,11 @@ def hit_path_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the hits the hit path itself sent."""
     runs: list[int] = []
 
-    def counting(*args: Any) -> dict[str, str]:
+    def counting(*args: Any) -> list[tuple[bytes, bytes]]:
         runs.append(1)
-        return rate_headers(*args)
+        return raw_rate_headers(*args)
 
-    monkeypatch.setattr(hits, "rate_headers", counting)
+    monkeypatch.setattr(hits, "raw_rate_headers", counting)
     return runs
 
 
