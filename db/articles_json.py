@@ -3,7 +3,7 @@
 Each lookup of ``core.projections`` becomes a scalar subquery that builds its JSON by concatenating text,
 so keys keep the reader's order and values are spelled as the Python path spells them with orjson:
 strings escaped by ``to_json``, timestamps as ``datetime.isoformat()`` in UTC, real columns rounded to
-seven significant digits as ``db.pool`` decodes them, integral floats with ``.0``, cursors as
+the shortest text that reads back as the same real, as ``db.pool`` decodes them, integral floats with ``.0``, cursors as
 ``services.cursors`` encodes them. Pages use the keyset scan of ``db.articles.page_scan``; ticker
 order is ``db.article_tickers``'.
 
@@ -74,12 +74,13 @@ def _float8(expr: str) -> str:
 
 
 def _real(column: str) -> str:
-    # db.pool decodes real as float(f"{v:.7g}"): the same seven significant digits, then a double. In
-    # [1e-4, 0.9999) that double is neither integral nor tiny, so its own text is orjson's.
-    rounded = f"(to_char({column}::float8, '9.999999EEEE')::float8)::text"
+    # db.pool decodes a real to the shortest decimal that reads back as it, which is Postgres' own
+    # text for a real. In [1e-4, 1) that text is orjson's spelling too; from 1e6 Postgres writes an
+    # exponent where orjson writes digits: NULL (the Python path answers; scores lie in [-1, 1]).
+    text = f"({column})::text"
     return (
-        f"(case when abs({column}) >= 0.0001::real and abs({column}) < 0.9999::real then {rounded}"
-        f" else {_orjson_float(rounded)} end)"
+        f"(case when abs({column}) >= 0.0001::real and abs({column}) < 1::real then {text}"
+        f" when abs({column}) < 1000000::real then {_orjson_float(text)} end)"
     )
 
 

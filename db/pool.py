@@ -44,9 +44,18 @@ def _encode_float4(value: float) -> bytes:
 
 
 def _decode_float4(data: bytes) -> float:
-    # Scores are stored as real; widening 0.425f to a double gives 0.42500001192092896, noise that
-    # clients would see in JSON. Seven significant digits are exactly what a real holds.
-    return float(f"{_FLOAT4.unpack(data)[0]:.7g}")
+    """The shortest decimal that reads back as the same real: what Postgres prints for it.
+
+    Scores are stored as real; widening 0.425f to a double gives 0.42500001192092896, noise clients
+    would see in JSON. Six significant digits always survive a real; nine always identify one. Printing
+    what Postgres prints also lets SQL that renders JSON (``db.articles_json``) use ``real::text``.
+    """
+    value: float = _FLOAT4.unpack(data)[0]
+    for digits in (6, 7, 8):
+        text = f"{value:.{digits}g}"
+        if _FLOAT4.unpack(_FLOAT4.pack(float(text)))[0] == value:
+            return float(text)
+    return float(f"{value:.9g}")
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from cache.ratelimit import Decision, RateLimiter
@@ -35,7 +36,12 @@ class Policy:
 
 
 def policy_for(key: ApiKey) -> Policy:
-    return Policy(name="default", limit=key.rate_per_min or DEFAULT_RATE_PER_MIN, window_s=WINDOW_S)
+    return _policy(key.rate_per_min or DEFAULT_RATE_PER_MIN)
+
+
+@functools.lru_cache(maxsize=1024)  # a few distinct rates; one Policy each instead of one per request
+def _policy(limit: int) -> Policy:
+    return Policy(name="default", limit=limit, window_s=WINDOW_S)
 
 
 def _limiter(deps: Deps) -> RateLimiter:
