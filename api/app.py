@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -78,6 +79,18 @@ def middleware(settings: Settings) -> list[Middleware]:
     ]
 
 
+def tune_gc() -> None:
+    """Collect cycles less often in a serving process: ~8% of a cache hit's CPU went to collections.
+
+    Everything alive at startup (modules, the schema, compiled plans) is moved out of the collector's
+    sight (``gc.freeze``), and the youngest generation is collected every 20,000 net allocations instead
+    of 700; request objects are freed by reference counting long before that.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
 def lifespan(
     settings: Settings, *, scorer_factory: TextScorerFactory | None = None
 ) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[State]]:
@@ -86,6 +99,7 @@ def lifespan(
         async with open_deps(settings) as deps:
             # POST /v1/score answers 503 in a process started without a scorer (see tickertone_app.py).
             engine = install_text_scorer(deps, scorer_factory) if scorer_factory is not None else None
+            tune_gc()
             try:
                 yield {"deps": deps}
             finally:
