@@ -39,7 +39,7 @@ def scorer_factory(tickers: Sequence[TickerRef]) -> TextScorer:
 
 
 def app_factory() -> Starlette:
-    return create_app(Settings(), scorer_factory=scorer_factory)
+    return create_app(Settings(), scorer_factory=scorer_factory, serving=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

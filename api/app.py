@@ -92,14 +92,15 @@ def tune_gc() -> None:
 
 
 def lifespan(
-    settings: Settings, *, scorer_factory: TextScorerFactory | None = None
+    settings: Settings, *, scorer_factory: TextScorerFactory | None = None, serving: bool = False
 ) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[State]]:
     @contextlib.asynccontextmanager
     async def run(app: Starlette) -> AsyncIterator[State]:
         async with open_deps(settings) as deps:
             # POST /v1/score answers 503 in a process started without a scorer (see tickertone_app.py).
             engine = install_text_scorer(deps, scorer_factory) if scorer_factory is not None else None
-            tune_gc()
+            if serving:
+                tune_gc()
             try:
                 yield {"deps": deps}
             finally:
@@ -109,17 +110,21 @@ def lifespan(
     return run
 
 
-def create_app(settings: Settings, *, scorer_factory: TextScorerFactory | None = None) -> Starlette:
-    """``scorer_factory`` injects the scoring engine, which ``api`` may not import (composition root)."""
+def create_app(
+    settings: Settings, *, scorer_factory: TextScorerFactory | None = None, serving: bool = False
+) -> Starlette:
+    """``scorer_factory`` injects the scoring engine, which ``api`` may not import (composition root).
+    ``serving``: this process exists to serve the app (``app_factory``), so it may tune the process
+    (``tune_gc``); tests and tools that build apps in their own process leave it off."""
     return Starlette(
         debug=False,  # tracebacks never reach clients, even in development
         routes=routes(settings),
         middleware=middleware(settings),
         exception_handlers=dict(EXCEPTION_HANDLERS),
-        lifespan=lifespan(settings, scorer_factory=scorer_factory),
+        lifespan=lifespan(settings, scorer_factory=scorer_factory, serving=serving),
     )
 
 
 def app_factory() -> Starlette:
     """Entry point for ``uvicorn --factory``: settings are read from the environment here, per process."""
-    return create_app(Settings())
+    return create_app(Settings(), serving=True)
