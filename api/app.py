@@ -64,9 +64,10 @@ def middleware(settings: Settings) -> list[Middleware]:
     # rate limits (issue 6), then the read-through response cache with ETags (issue 5).
     reads = caching.GraphQLReads(settings)
     return [
-        Middleware(CatchAllMiddleware),
-        # Issue 5: a cached GraphQL query is answered here, with the checks of the layers below.
+        # Issue 5: a cached read is answered here, with the checks of the layers below (and its own
+        # catch-all: a hit passes through no other layer).
         Middleware(HitMiddleware, reads=reads),
+        Middleware(CatchAllMiddleware),
         # Issue 5: a stalled backing service costs a request ~2 s and a 503, never a hang.
         Middleware(DeadlineMiddleware, timeout_s=settings.request_timeout_s),
         Middleware(BodyLimitMiddleware, max_body_size=settings.max_body_bytes),

@@ -22,6 +22,7 @@ charged twice nor looked up twice.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Final
@@ -45,12 +46,15 @@ from api.caching import (
     visibility,
 )
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.middleware import internal_error
 from api.ratelimits import raw_rate_headers, refusal
 from core.errors import TickertoneError
 from services.deps import Deps
 from services.keys import ApiKey, known_key
 from services.ratelimit import charge_and_lookup
 from services.reads_cache import Entry
+
+log = logging.getLogger("api.hits")
 
 # Polled bodies are small; anything larger takes the full path, which enforces the real limit.
 _MAX_BODY: Final = 16_384
@@ -98,42 +102,58 @@ class HitMiddleware:
         if request is None or key is None or key.persisted_only or "read" not in key.scopes:
             await self.app(scope, receive, send)
             return
-        if graphql:
-            await self._graphql(scope, receive, send, deps, key, request.length)
-        elif request.length <= 0 and not key_in_query(scope["query_string"]):
-            await self._rest(scope, receive, send, deps, key, request)
-        else:
-            await self.app(scope, receive, send)
+        answered = False
+
+        async def answer(message: Message) -> None:
+            nonlocal answered
+            answered = True
+            await send(message)
+
+        try:
+            if graphql:
+                onward = await self._graphql(scope, receive, answer, deps, key, request.length)
+            elif request.length <= 0 and not key_in_query(scope["query_string"]):
+                onward = await self._rest(scope, receive, answer, deps, key, request)
+            else:
+                onward = receive
+        except Exception:
+            # This layer sits outside CatchAllMiddleware (a hit passes no other layer): the same answer.
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if answered:
+                raise
+            await internal_error(scope, receive, send)
+            return
+        if onward is not None:
+            await self.app(scope, onward, send)
 
     async def _graphql(
         self, scope: Scope, receive: Receive, send: Send, deps: Deps, key: ApiKey, length: int
-    ) -> None:
+    ) -> Receive | None:
+        """None when answered here; else the ``receive`` the full stack goes on with."""
         if not 0 < length <= _MAX_BODY:
-            await self.app(scope, receive, send)
-            return
+            return receive
         body = await _read_body(receive)
         if body is None:  # the client went away
-            return
-        receive = replay(body, receive)
-        remember_body(scope, body)
+            return None
         prepared = self._prepare(body)
-        if prepared is None or prepared.read.depends_on is None:
-            await self.app(scope, receive, send)
-            return
-        digest = prepared.digest(visibility(key))
-        outcome = await self._charge(
-            scope, receive, send, deps, key, prepared.cost, digest, prepared.read.depends_on
-        )
-        if isinstance(outcome, Entry):
-            headers = [*_HIT_HEADERS, (b"content-length", str(len(outcome.body)).encode())]
-            await send({"type": "http.response.start", "status": 200, "headers": headers + _rate(scope)})
-            await send({"type": "http.response.body", "body": outcome.body})
-        elif outcome:
-            await self.app(scope, receive, send)
+        if prepared is not None and prepared.read.depends_on is not None:
+            digest = prepared.digest(visibility(key))
+            outcome = await self._charge(
+                scope, receive, send, deps, key, prepared.cost, digest, prepared.read.depends_on
+            )
+            if isinstance(outcome, Entry):
+                headers = [*_HIT_HEADERS, (b"content-length", str(len(outcome.body)).encode())]
+                await send({"type": "http.response.start", "status": 200, "headers": headers + _rate(scope)})
+                await send({"type": "http.response.body", "body": outcome.body})
+                return None
+            if not outcome:
+                return None
+        remember_body(scope, body)
+        return replay(body, receive)
 
     async def _rest(
         self, scope: Scope, receive: Receive, send: Send, deps: Deps, key: ApiKey, request: _Request
-    ) -> None:
+    ) -> Receive | None:
         path: str = scope["path"]
         digest = rest_digest(scope, request.host, key)
         outcome = await self._charge(scope, receive, send, deps, key, 1, digest, rest_dependencies(path))
@@ -141,8 +161,8 @@ class HitMiddleware:
             await send_rest_entry(
                 send, outcome, request.if_none_match, path=path, hit=True, extra=_rate(scope)
             )
-        elif outcome:
-            await self.app(scope, receive, send)
+            return None
+        return receive if outcome else None
 
     async def _charge(
         self,

@@ -43,13 +43,18 @@ class CatchAllMiddleware:
             if started:
                 # Half a response is on the wire; only the server can abort the connection now.
                 raise
-            response = problem(
-                Request(scope),
-                status=500,
-                code="internal",
-                detail="The server failed to handle this request; it has been logged.",
-            )
-            await response(scope, receive, send)
+            await internal_error(scope, receive, send)
+
+
+async def internal_error(scope: Scope, receive: Receive, send: Send) -> None:
+    """The 500 problem+json for an unexpected exception (already logged by the caller)."""
+    response = problem(
+        Request(scope),
+        status=500,
+        code="internal",
+        detail="The server failed to handle this request; it has been logged.",
+    )
+    await response(scope, receive, send)
 
 
 class BodyLimitMiddleware:

@@ -152,3 +152,24 @@ async def test_a_rest_hit_is_the_full_paths_hit_byte_for_byte(
     refused = await bare.get(path + f"&apikey={key}", headers=headers)
     assert refused.status_code == 401
     assert len(hit_path_runs) == 2
+
+
+async def test_an_unexpected_error_on_the_hit_path_is_a_logged_500_problem(
+    bare: httpx.AsyncClient,
+    make_key: MakeKey,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = await make_key(["read"])
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    # The first request authenticates the key the long way; the hit path takes the second.
+    assert (await bare.post("/graphql", json=_query(), headers={"X-API-Key": key})).status_code == 200
+    monkeypatch.setattr(hits, "charge_and_lookup", broken)
+    response = await bare.post("/graphql", json=_query(), headers={"X-API-Key": key})
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "internal" and "boom" not in response.text
+    assert any("unhandled error on POST /graphql" in r.getMessage() for r in caplog.records)
