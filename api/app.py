@@ -7,11 +7,12 @@ import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import cast
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import admin, articles, caching, docs, events, feed, health, meta, score, tickers
 from api._state import State
@@ -59,14 +60,9 @@ def routes(settings: Settings) -> list[BaseRoute]:
     ]
 
 
-def middleware(settings: Settings) -> list[Middleware]:
-    # Outermost first. Later issues add, between the guards and the router: authentication and
-    # rate limits (issue 6), then the read-through response cache with ETags (issue 5).
-    reads = caching.GraphQLReads(settings)
+def middleware(settings: Settings, reads: caching.GraphQLReads) -> list[Middleware]:
+    # Outermost first (below Starlette's own error middleware; the hit path goes before even that).
     return [
-        # Issue 5: a cached read is answered here, with the checks of the layers below (and its own
-        # catch-all: a hit passes through no other layer).
-        Middleware(HitMiddleware, reads=reads),
         Middleware(CatchAllMiddleware),
         # Issue 5: a stalled backing service costs a request ~2 s and a 503, never a hang.
         Middleware(DeadlineMiddleware, timeout_s=settings.request_timeout_s),
@@ -117,13 +113,38 @@ def create_app(
     """``scorer_factory`` injects the scoring engine, which ``api`` may not import (composition root).
     ``serving``: this process exists to serve the app (``app_factory``), so it may tune the process
     (``tune_gc``); tests and tools that build apps in their own process leave it off."""
-    return Starlette(
+    reads = caching.GraphQLReads(settings)
+    return TickertoneApp(
+        hits=lambda stack: HitMiddleware(stack, reads=reads),
         debug=False,  # tracebacks never reach clients, even in development
         routes=routes(settings),
-        middleware=middleware(settings),
+        middleware=middleware(settings, reads),
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan(settings, scorer_factory=scorer_factory, serving=serving),
     )
+
+
+class TickertoneApp(Starlette):
+    """Starlette with the hit path (``api.hits``) in front of its whole middleware stack.
+
+    Issue 5: a cached read is answered with the checks of the layers below but without passing through
+    them, Starlette's error middleware included (the hit path has its own catch-all); everything else,
+    lifespan included, goes on to the stack unchanged.
+    """
+
+    def __init__(self, *, hits: Callable[[ASGIApp], ASGIApp], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._hits = hits
+        self._entry: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        entry = self._entry
+        if entry is None:
+            if self.middleware_stack is None:
+                self.middleware_stack = self.build_middleware_stack()
+            entry = self._entry = self._hits(self.middleware_stack)
+        await entry(scope, receive, send)
 
 
 def app_factory() -> Starlette:
