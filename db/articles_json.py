@@ -2,10 +2,10 @@
 
 Each lookup of ``core.projections`` becomes a scalar subquery that builds its JSON by concatenating text,
 so keys keep the reader's order and values are spelled as the Python path spells them with orjson:
-strings escaped by ``to_json``, timestamps as ``datetime.isoformat()`` in UTC, real columns rounded to
-the shortest text that reads back as the same real, as ``db.pool`` decodes them, integral floats with ``.0``, cursors as
-``services.cursors`` encodes them. Pages use the keyset scan of ``db.articles.page_scan``; ticker
-order is ``db.article_tickers``'.
+strings escaped by ``to_json``, timestamps as ``datetime.isoformat()`` in UTC, real columns as the
+shortest text that reads back as the same real (as ``db.pool`` decodes them), integral floats with
+``.0``, cursors as ``services.cursors`` encodes them. Pages use the keyset scan of
+``db.articles.page_scan``; ticker order is ``db.article_tickers``'.
 
 Nullable parts render ``null`` from the column's own nullness only. Anything the Python path would
 refuse (a null in a non-null part, an unknown enum value, a malformed highlight, a missing article)

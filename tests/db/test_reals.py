@@ -34,7 +34,8 @@ async def test_sql_rendering_of_reals_matches_the_decoded_value(pool: asyncpg.Po
     values = _reals(3_000)
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            f"select v, {_real('v')} as rendered from unnest($1::real[]) with ordinality as u(v, n) order by n",
+            f"select v, {_real('v')} as rendered"
+            " from unnest($1::real[]) with ordinality as u(v, n) order by n",
             values,
         )
     mismatches = [
