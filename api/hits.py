@@ -141,10 +141,11 @@ class HitMiddleware:
             outcome = await self._charge(
                 scope, receive, send, deps, key, prepared.cost, digest, prepared.read.depends_on
             )
-            if isinstance(outcome, Entry):
-                headers = [*_HIT_HEADERS, (b"content-length", str(len(outcome.body)).encode())]
-                await send({"type": "http.response.start", "status": 200, "headers": headers + _rate(scope)})
-                await send({"type": "http.response.body", "body": outcome.body})
+            if isinstance(outcome, tuple):
+                entry, rate = outcome
+                headers = [*_HIT_HEADERS, (b"content-length", str(len(entry.body)).encode()), *rate]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": entry.body})
                 return None
             if not outcome:
                 return None
@@ -157,10 +158,9 @@ class HitMiddleware:
         path: str = scope["path"]
         digest = rest_digest(scope, request.host, key)
         outcome = await self._charge(scope, receive, send, deps, key, 1, digest, rest_dependencies(path))
-        if isinstance(outcome, Entry):
-            await send_rest_entry(
-                send, outcome, request.if_none_match, path=path, hit=True, extra=_rate(scope)
-            )
+        if isinstance(outcome, tuple):
+            entry, rate = outcome
+            await send_rest_entry(send, entry, request.if_none_match, path=path, hit=True, extra=rate)
             return None
         return receive if outcome else None
 
@@ -174,9 +174,10 @@ class HitMiddleware:
         cost: int,
         digest: str,
         depends_on: tuple[str, ...],
-    ) -> Entry | bool:
-        """Charge and look up in one round trip: the entry to send, True when the full stack must
-        answer (the charge, if made, is in the scope), False when a refusal was sent here."""
+    ) -> tuple[Entry, list[tuple[bytes, bytes]]] | bool:
+        """Charge and look up in one round trip: the entry to send with its rate-limit headers, True
+        when the full stack must answer (the charge, if made, is in the scope), False when a refusal
+        was sent here."""
         try:
             policy, decision, found = await charge_and_lookup(
                 deps, key=key, cost=cost, digest=digest, depends_on=depends_on
@@ -186,12 +187,12 @@ class HitMiddleware:
         if not decision.allowed:
             await refusal(scope, policy, decision, cost)(scope, receive, send)
             return False
-        pending = PendingCharge(deps, key, cost, policy, decision)
-        scope[PENDING] = pending
         if isinstance(found, Entry):
-            return found
+            return found, raw_rate_headers(policy, decision)
+        pending = PendingCharge(deps, key, cost, policy, decision)
         if found is not None:
             pending.miss = (digest, found)
+        scope[PENDING] = pending
         return True
 
     def _prepare(self, body: bytes) -> _Prepared | None:
@@ -235,12 +236,6 @@ def _scan(headers: list[tuple[bytes, bytes]]) -> _Request | None:
         elif name in _FULL_PATH_HEADERS:
             return None
     return None if secret is None else _Request(secret, length, host, if_none_match)
-
-
-def _rate(scope: Scope) -> list[tuple[bytes, bytes]]:
-    pending: PendingCharge = scope[PENDING]
-    assert pending.policy is not None and pending.decision is not None
-    return raw_rate_headers(pending.policy, pending.decision)
 
 
 def _prepare(reads: GraphQLReads, body: bytes) -> _Prepared | None:

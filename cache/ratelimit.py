@@ -150,13 +150,12 @@ class RateLimiter:
     @staticmethod
     def decision(raw: list[bytes | str], *, limit: int) -> Decision:
         """The ``Decision`` a ``GCRA_CHUNK`` result encodes."""
-        allowed, remaining, retry_ms, reset_ms = (float(v) for v in raw[:4])
         return Decision(
-            allowed=allowed == 1,
+            allowed=float(raw[0]) == 1,
             limit=limit,
-            remaining=max(0, int(remaining)),
-            retry_after=retry_ms / 1000,
-            reset=reset_ms / 1000,
+            remaining=max(0, int(float(raw[1]))),
+            retry_after=float(raw[2]) / 1000,
+            reset=float(raw[3]) / 1000,
         )
 
     async def charge(self, name: str, *, limit: int, window_s: float, cost: int) -> Decision:
