@@ -8,6 +8,7 @@
 #   worker   [--burst 1000 --idle 30]       worker throughput and ingest-to-scored latency (throwaway database)
 #   ingest   [--url ... --api-key ...]      batch ingest over REST against a running API
 #   scoring  [--sentences 2000]             the scoring engine on one core
+#   redis    [--calls 20000 --rounds 3]     CPU per hot-path Redis script call, redis-py vs the pipelined client
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/.."
@@ -30,6 +31,7 @@ PY
     fi
     DATABASE_URL="$BENCH_DATABASE_URL" exec "$python" -m bench.generate "$@" ;;
   worker | ingest | scoring) exec "$python" -m "bench.$name" "$@" ;;
-  help | -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) echo "bench/run.sh: unknown benchmark '$name' (reads, generate, worker, ingest, scoring)" >&2; exit 2 ;;
+  redis) exec "$python" -m bench.redis_client "$@" ;;
+  help | -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) echo "bench/run.sh: unknown benchmark '$name' (reads, generate, worker, ingest, scoring, redis)" >&2; exit 2 ;;
 esac

@@ -103,6 +103,7 @@ class Target:
     name: str
     port: int
     kind: str  # ours-graphql | ours-rest | peer | bare
+    app: str = "bench.peer.bare:app"
     proc: subprocess.Popen[bytes] | None = None
 
 
@@ -245,9 +246,7 @@ def servers(targets: Sequence[Target], dsn: str, redis_url: str, *, workers: int
     try:
         for target in targets:
             if target.kind == "bare":
-                target.proc = _uvicorn(
-                    "bench.peer.bare:app", target.port, base, factory=False, workers=workers
-                )
+                target.proc = _uvicorn(target.app, target.port, base, factory=False, workers=workers)
             elif target.kind == "peer":
                 target.proc = subprocess.Popen(
                     [
@@ -341,13 +340,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         Target("ours REST, cache off", free_port(), "ours-rest"),
         Target("PostGraphile v4", free_port(), "peer"),
         Target("bare Starlette 2 KB", free_port(), "bare"),
+        Target("bare Starlette 2 KB + 1 Redis trip", free_port(), "bare", app="bench.peer.bare:redis_app"),
     ]
     # The two "ours" servers per protocol share a process each: cache on / cache off.
     on, off = free_port(), free_port()
     for target in targets:
         if target.kind.startswith("ours"):
             target.port = on if target.name.endswith("cache on") else off
-    processes = [targets[0], targets[1], targets[4], targets[5]]
+    processes = [t for t in targets if t.kind != "ours-rest"]  # REST is served by the GraphQL processes
     results: list[Result] = []
     with servers(processes, args.dsn, args.redis, workers=args.workers), tempfile.TemporaryDirectory() as tmp:
         sizes = {(t.name, q.name): check(t, q, key) for t in targets for q in qs}
