@@ -476,6 +476,22 @@ def _json_error(rejection: GraphQLRejection) -> tuple[int, bytes]:
     return rejection.status, orjson.dumps({"errors": errors})
 
 
+def operation_parts(
+    query: object, payload: Mapping[str, Any]
+) -> tuple[str, dict[str, Any], str | None] | None:
+    """(query, variables, operationName) of a GraphQL request, or None when one has the wrong type
+    (strawberry then answers with its own code)."""
+    variables = payload.get("variables") or {}
+    operation_name = payload.get("operationName")
+    if (
+        not isinstance(query, str)
+        or not isinstance(variables, dict)
+        or not (operation_name is None or isinstance(operation_name, str))
+    ):
+        return None
+    return query, variables, operation_name
+
+
 @dataclass(frozen=True, slots=True)
 class GraphQLRead:
     """What the response cache needs of one GraphQL request; ``depends_on`` is None when it must not
@@ -610,16 +626,12 @@ class GraphQLCacheMiddleware:
             scope["tickertone.body"] = body
             receive = replay(body, receive)
             self._require_scopes(scope, body)
-        variables = payload.get("variables") or {}
-        operation_name = payload.get("operationName")
-        if (
-            not isinstance(query, str)
-            or not isinstance(variables, dict)
-            or not (operation_name is None or isinstance(operation_name, str))
-        ):
+        parts = operation_parts(query, payload)
+        if parts is None:
             await settle(scope)
             await self.app(scope, receive, send)
             return
+        query, variables, operation_name = parts
         read = self.reads.read(query, variables, operation_name)
         if read.depends_on is None or not cache.enabled:
             self._check_limits(read, variables)

@@ -39,6 +39,7 @@ from api.caching import (
     GraphQLRead,
     GraphQLReads,
     GraphQLRejection,
+    operation_parts,
     rest_dependencies,
     rest_digest,
     rest_read_through,
@@ -245,15 +246,10 @@ def _prepare(reads: GraphQLReads, body: bytes) -> _Prepared | None:
         return None
     if not isinstance(payload, dict) or not payload.keys() <= _PAYLOAD_KEYS:
         return None
-    query = payload.get("query")
-    variables = payload.get("variables") or {}
-    operation_name = payload.get("operationName")
-    if (
-        not isinstance(query, str)
-        or not isinstance(variables, dict)
-        or not (operation_name is None or isinstance(operation_name, str))
-    ):
+    parts = operation_parts(payload.get("query"), payload)
+    if parts is None:
         return None
+    query, variables, operation_name = parts
     call = inspect_graphql(method="POST", query_string=b"", body=body)
     if call.scopes != {"read"}:
         return None
