@@ -52,7 +52,7 @@ return {0, suffix}
 # KEYS[1] = the caller's rate-limit TAT, KEYS[2..] = generation counters; ARGV[1..3] as GCRA_CHUNK,
 # ARGV[4] = key prefix, ARGV[5] = the key held here. Returns the GCRA result, then (when allowed)
 # what _LOOKUP returns, from result[5] on.
-_CHARGE_AND_LOOKUP = (
+CHARGE_AND_LOOKUP = (
     GCRA_CHUNK
     + """
 if not allowed then return result end
@@ -164,7 +164,7 @@ class ResponseCache:
         self.local = LocalCopies()
         self._redis: Redis = cache.redis
         self._lookup = cache.scripts.register_script(_LOOKUP)
-        self._charge_and_lookup = cache.scripts.register_script(_CHARGE_AND_LOOKUP)
+        self._charge_and_lookup = cache.scripts.register_script(CHARGE_AND_LOOKUP)
 
     async def get(self, digest: str, *, depends_on: Sequence[str]) -> Entry | Miss:
         """A stored entry, or a ``Miss`` telling ``put`` where the response built now belongs.
