@@ -250,7 +250,7 @@ class Mention:
 
 
 def _tokens(name: str) -> tuple[str, ...]:
-    return tuple(t.text.lower() for t in words(name))
+    return tuple(t.text.lower().replace("’", "'") for t in words(name))
 
 
 def short_names(ref: TickerRef) -> set[str]:
@@ -310,13 +310,16 @@ def find_mentions(index: AliasIndex, text: str, section: Literal["title", "body"
                 found.append(Mention(symbol, symbol, tag_kind, section, m.start(), m.end()))
                 taken.update(range(m.start(), m.end()))
     toks = [t for t in words(text) if t.start not in taken]
-    keys = [t.text.lower().removesuffix("'s").removesuffix("’s") for t in toks]
+    # As written ("Kohl's", "McDonald's": the 's is part of the name), then without a possessive
+    # ("Kroger's results"): both are tried, as written first.
+    raw = [t.text.lower().replace("’", "'") for t in toks]
+    keys = [k.removesuffix("'s") for k in raw]
     # Every word of a mention but short joiners ("of", "&") must be capitalised.
     allowed = [_is_capitalised(t.text) or len(t.text) <= 3 for t in toks]
     dictionary = common_words()
     i = 0
     while i < len(toks):
-        match = _longest_alias(index, toks, keys, allowed, i)
+        match = _longest_alias(index, toks, raw, keys, allowed, i)
         if match is None:
             i += 1
             continue
@@ -332,14 +335,16 @@ def find_mentions(index: AliasIndex, text: str, section: Literal["title", "body"
 
 
 def _longest_alias(
-    index: AliasIndex, toks: list[Span], keys: list[str], allowed: list[bool], i: int
+    index: AliasIndex, toks: list[Span], raw: list[str], keys: list[str], allowed: list[bool], i: int
 ) -> tuple[int, str] | None:
-    if not _is_capitalised(toks[i].text) or keys[i] not in index.first_tokens:
+    if not _is_capitalised(toks[i].text) or (
+        raw[i] not in index.first_tokens and keys[i] not in index.first_tokens
+    ):
         return None
     for length in range(min(_MAX_ALIAS_TOKENS, len(toks) - i), 0, -1):
         if not all(allowed[i : i + length]):
             continue
-        symbol = index.lookup(tuple(keys[i : i + length]))
+        symbol = index.lookup(tuple(raw[i : i + length])) or index.lookup(tuple(keys[i : i + length]))
         if symbol is not None:
             return length, symbol
     return None

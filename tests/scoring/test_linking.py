@@ -43,6 +43,24 @@ def test_links(scorer: Scorer, body: str, symbol: str) -> None:
     assert symbol in _symbols(scorer, body)
 
 
+@pytest.mark.parametrize(
+    ("body", "symbol"),
+    [
+        # Names whose apostrophe is part of the name, straight or typographic, possessive or not.
+        ("Kohl's suspended its dividend.", "KSS"),
+        ("Kohl’s posted a wider loss.", "KSS"),
+        ("Kohl's's margins shrank.", "KSS"),
+        ("Kroger's results beat estimates.", "KR"),
+    ],
+)
+def test_names_with_an_apostrophe_link(scorer: Scorer, body: str, symbol: str) -> None:
+    assert _symbols(scorer, body) == [symbol]
+
+
+def test_a_name_without_its_apostrophe_is_another_name(scorer: Scorer) -> None:
+    assert _symbols(scorer, "Helmut Kohl led Germany for 16 years.") == []
+
+
 def test_lowercase_name_does_not_link(scorer: Scorer) -> None:
     assert _symbols(scorer, "we like the apple and the microsoft of the world.") == []
 
