@@ -15,7 +15,7 @@ yields SQL NULL, which spreads through the concatenation (lists check their item
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import asyncpg
@@ -160,21 +160,27 @@ def needs_source(fields: Sequence[Part]) -> bool:
     return any(part.name == "source" for part in fields)
 
 
-def _sentiment(r: str, part: Part) -> str:
+def _sentiment_object(part: Part, column: Callable[[str], str], *, scored_at: bool) -> str:
+    """An overall (``scored_at``) or ticker sentiment object; ``column`` names a part's column."""
     members = []
     for sub in part.fields:
         if sub.name == CONSTANT:
             value = _constant(sub)
         elif sub.name in ("score", "confidence"):
-            value = _real(f"{r}.{_SENTIMENT_COLUMNS[sub.name]}")
+            value = _real(column(sub.name))
         elif sub.name in ("label", "model"):
-            value = _string(f"{r}.{_SENTIMENT_COLUMNS[sub.name]}")
-        elif sub.name == "scored_at":
-            value = _timestamp(f"{r}.scored_at")
+            value = _string(column(sub.name))
+        elif sub.name == "scored_at" and scored_at:
+            value = _timestamp(column(sub.name))
         else:
             raise ValueError(f"unknown sentiment part {sub.name!r}")
         members.append(f"{_key(sub)} || {value}")
-    return _nullable(f"{r}.sentiment_score", _object(members))
+    return _object(members)
+
+
+def _sentiment(r: str, part: Part) -> str:
+    rendered = _sentiment_object(part, lambda name: f"{r}.{_SENTIMENT_COLUMNS[name]}", scored_at=True)
+    return _nullable(f"{r}.sentiment_score", rendered)
 
 
 def _highlights(column: str, part: Part) -> str:
@@ -210,22 +216,12 @@ def _highlights(column: str, part: Part) -> str:
 
 
 def _ticker_sentiment(part: Part) -> str:
-    members = []
-    for sub in part.fields:
-        if sub.name == CONSTANT:
-            value = _constant(sub)
-        elif sub.name in ("score", "confidence"):
-            value = _real(f"t.{sub.name}")
-        elif sub.name in ("label", "model"):
-            value = _string(f"t.{sub.name}")
-        else:
-            raise ValueError(f"unknown ticker sentiment part {sub.name!r}")
-        members.append(f"{_key(sub)} || {value}")
+    rendered = _sentiment_object(part, lambda name: f"t.{name}", scored_at=False)
     # schema.articles.ArticleTicker.from_record: a sentiment only when all four are there.
     present = (
         "t.score is not null and t.label is not null and t.confidence is not null and t.model is not null"
     )
-    return f"(case when {present} then {_object(members)} else 'null' end)"
+    return f"(case when {present} then {rendered} else 'null' end)"
 
 
 def _tickers(r: str, part: Part) -> str:
