@@ -157,11 +157,18 @@ class LocalCopies:
 
 
 class ResponseCache:
-    def __init__(self, cache: Cache, *, ttl_s: int, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        ttl_s: int,
+        breaker: CircuitBreaker | None = None,
+        local_bytes: int = 32 << 20,
+    ) -> None:
         self.cache = cache
         self.breaker = breaker or cache.breaker
         self.ttl_s = ttl_s
-        self.local = LocalCopies()
+        self.local = LocalCopies(max_bytes=local_bytes)
         self._redis: Redis = cache.redis
         self._lookup = cache.scripts.register_script(_LOOKUP)
         self._charge_and_lookup = cache.scripts.register_script(CHARGE_AND_LOOKUP)

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     cache_ttl_s: int = Field(default=300, ge=1, validation_alias="CACHE_TTL_S")
     # Off only to measure or debug the uncached path; generations are still bumped on writes.
     response_cache: bool = Field(default=True, validation_alias="RESPONSE_CACHE")
+    # Per API process: responses already seen, sent again while Redis confirms they are current.
+    response_cache_local_mb: int = Field(
+        default=32, ge=0, le=4096, validation_alias="RESPONSE_CACHE_LOCAL_MB"
+    )
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Scoring worker (worker/). Concurrency is the number of scorer processes; each loads the model once.
     worker_concurrency: int = Field(default=2, ge=1, le=64, validation_alias="WORKER_CONCURRENCY")

@@ -87,7 +87,11 @@ def reads_cache(deps: Deps) -> ReadsCache:
         made = ReadsCache(responses=None, operations=None)
     else:
         responses = (
-            ResponseCache(deps.cache, ttl_s=deps.settings.cache_ttl_s)
+            ResponseCache(
+                deps.cache,
+                ttl_s=deps.settings.cache_ttl_s,
+                local_bytes=deps.settings.response_cache_local_mb << 20,
+            )
             if deps.settings.response_cache
             else None
         )

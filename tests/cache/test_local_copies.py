@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 import pytest_asyncio
 
@@ -13,6 +14,9 @@ from cache import keys
 from cache.pipelined import PipelinedRedis, connect_url
 from cache.responses import Entry, LocalCopies, Miss, ResponseCache
 from cache.store import Cache, create_client
+from core.settings import Settings
+from services.deps import Deps
+from services.reads_cache import reads_cache
 
 
 @pytest_asyncio.fixture
@@ -106,3 +110,15 @@ async def test_charge_and_get_uses_copies_too(cache: Cache) -> None:
     assert await read() == stored
     await cache.bump_articles(article_ids=[10**9 + 8], symbols=[])
     assert isinstance(await read(), Miss)
+
+
+async def test_the_budget_comes_from_settings(settings: Settings, pool: asyncpg.Pool) -> None:
+    for megabytes in (0, 5):
+        tuned = settings.model_copy(update={"response_cache_local_mb": megabytes})
+        responses = reads_cache(
+            Deps(settings=tuned, pool=pool, cache=Cache(create_client("redis://x")))
+        ).responses
+        assert responses is not None and responses.local.max_bytes == megabytes << 20
+    off = LocalCopies(max_bytes=0)
+    off.keep("tt:resp:d:1", _entry(10))
+    assert off.held("tt:resp:d:") is None
