@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from cache import keys
+from cache.breaker import BreakerSettings, CircuitBreaker
 from cache.pipelined import PipelinedRedis
 from cache.store import Cache, create_client
 from core.settings import Settings
@@ -244,7 +245,12 @@ async def test_persisted_operations(
     assert automatic.json()["errors"][0]["extensions"]["code"] == "persisted_query_required"
     trusted_doc = "{ sentimentScale { label polarity } }"
     # What an operator's deploy step does (`python -m api operations register`): trusted documents.
-    redis_cache = Cache(create_client(settings.redis_url.get_secret_value()))
+    # A generous deadline: the assertion below is about where the document goes, not about how fast
+    # Redis answers on a loaded machine (a 0.1 s stall made the store fall back to memory once in CI).
+    redis_cache = Cache(
+        create_client(settings.redis_url.get_secret_value()),
+        breaker=CircuitBreaker(BreakerSettings(call_timeout_s=5.0)),
+    )
     try:
         (stored,) = await register_trusted(
             Deps(settings=settings, pool=pool, cache=redis_cache), documents=[(trusted_doc, "scale")]
