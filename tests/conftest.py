@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import pytest
 import pytest_asyncio
 import redis as sync_redis
@@ -35,6 +41,49 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def served(
+    module: str, *args: str, env: dict[str, str], log_path: Path, timeout_s: float = 60
+) -> Iterator[str]:
+    """``python -m <module> serve`` on a free port, logging to ``log_path`` (a file: a full pipe would
+    block the server); yields its URL once ``/readyz`` answers 200, and stops it afterwards."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module, "serve", "--port", str(port), *args],
+            cwd=ROOT,
+            env={**os.environ, "TICKERTONE_ENV": "test", **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if proc.poll() is not None:
+                    tail = log_path.read_text(errors="replace")[-4000:]
+                    pytest.fail(f"server exited with {proc.returncode}: {tail}")
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"server did not become ready within {timeout_s:g} s")
+                time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def with_redis_db(url: str, index: int) -> str:
