@@ -71,18 +71,6 @@ class CircuitBreaker:
             return "half_open"
         return self._state
 
-    @property
-    def closed(self) -> bool:
-        """Closed and healthy: a caller may run its call itself and report with ``succeeded`` /
-        ``failed`` (the hot path saves ``call``'s frame and timer; its client keeps the deadline)."""
-        return self._state == "closed"
-
-    def succeeded(self) -> None:
-        self._failures = 0
-
-    def failed(self, exc: BaseException) -> None:
-        self._record_failure(exc, probe=False)
-
     def allows(self) -> bool:
         """Whether a call would be attempted now (without reserving the half-open probe slot)."""
         state = self.state

@@ -247,17 +247,9 @@ class ResponseCache:
         ]
         names = [limiter_key(name), *depends_on]
         try:
-            if self.cache.scripts_bounded and self.breaker.closed:
-                try:
-                    raw = await self._charge_and_lookup(keys=names, args=args)
-                except FAILURES as exc:
-                    self.breaker.failed(exc)
-                    raise
-                self.breaker.succeeded()
-            else:
-                raw = await self.breaker.call(
-                    lambda: self._charge_and_lookup(keys=names, args=args), bounded=self.cache.scripts_bounded
-                )
+            raw = await self.breaker.call(
+                lambda: self._charge_and_lookup(keys=names, args=args), bounded=self.cache.scripts_bounded
+            )
         except UNAVAILABLE as exc:
             if not isinstance(exc, BreakerOpen):
                 limiter.degrade(exc)

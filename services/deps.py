@@ -33,18 +33,14 @@ class Deps:
             # task of its own, a cost on every read.
             async with asyncio.timeout(self.settings.request_timeout_s):
                 conn = await self.pool.acquire()
-        except TimeoutError as exc:
+            try:
+                yield conn
+            finally:
+                await self.pool.release(conn)
+        except TimeoutError as exc:  # no connection in time, or a statement past command_timeout
             raise Unavailable("database did not answer in time") from exc
         except CONNECTION_ERRORS as exc:
             raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
-        try:
-            yield conn
-        except TimeoutError as exc:  # a statement past command_timeout
-            raise Unavailable("database did not answer in time") from exc
-        except CONNECTION_ERRORS as exc:
-            raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
-        finally:
-            await self.pool.release(conn)
 
 
 @contextlib.asynccontextmanager
