@@ -577,9 +577,6 @@ class GraphQLCacheMiddleware:
     def __init__(self, app: ASGIApp, *, reads: GraphQLReads) -> None:
         self.app = app
         self.reads = reads
-        self.schema = reads.schema
-        self.limits: Limits = reads.limits
-        self.documents = reads.documents
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         deps = _deps(scope)
