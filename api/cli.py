@@ -10,6 +10,7 @@ from typing import Any, Final
 import uvicorn
 import uvicorn.config
 
+from api.cache_commands import add_cache
 from api.keys import add_keys
 from api.operations import add_operations
 from core.settings import Settings
@@ -62,7 +63,7 @@ def add_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
     serve.set_defaults(handler=_serve)
 
 
-COMMANDS: Final[list[Register]] = [add_serve, add_keys, add_operations]
+COMMANDS: Final[list[Register]] = [add_serve, add_keys, add_operations, add_cache]
 
 
 def build_parser() -> argparse.ArgumentParser:

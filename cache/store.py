@@ -93,7 +93,7 @@ class Cache:
         self.dirty = False
         self.healing = True
         try:
-            await self._bump(keys=[keys.GLOBAL_GENERATION, keys.EPOCH_GENERATION])
+            await self.invalidate_all()
         except (RedisError, OSError):
             self.dirty = True
             return False
@@ -105,6 +105,11 @@ class Cache:
             self.healing = False
         log.info("cache healed after a Redis outage: global generation bumped")
         return True
+
+    async def invalidate_all(self) -> None:
+        """Make every cached response unreachable: lists depend on the global generation, single
+        articles on the epoch. Raises Redis' errors: callers decide what a lost bump means."""
+        await self._bump(keys=[keys.GLOBAL_GENERATION, keys.EPOCH_GENERATION])
 
     async def bump_articles(self, *, article_ids: Sequence[int], symbols: Sequence[str]) -> None:
         """Make every cached entry that may include these articles or tickers unreachable."""

@@ -252,6 +252,8 @@ def run() -> int:
     _say(f"REDIS_URL: {services.redis.detail}")
     _step("migrate", ["-m", "db", "migrate"], env)
     _step("seeds", ["-m", "seeds", "load"], env)
+    # The seeds bypass the API, so nothing cached by an earlier run may outlive what they changed.
+    _step("cache", ["-m", "api", "cache", "invalidate"], env)
     key = _dev_api_key(env)
 
     children = [Child("api", ["-m", "tickertone_app", "serve"])]

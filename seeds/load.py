@@ -96,6 +96,9 @@ async def load_seeds(
     results = await upsert_articles(conn, articles=articles)
     new = sum(1 for result in results if result.created)
     progress(f"articles: {len(results)} ({new} new, {len(results) - new} existing)")
+    if changed or new:
+        # seeds may not import the cache (design.md); the API's command bumps its generations.
+        progress("changed rows bypassed the API: `python -m api cache invalidate` drops cached responses")
     return LoadReport(tickers=len(tickers), tickers_changed=changed, articles=len(results), articles_new=new)
 
 

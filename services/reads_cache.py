@@ -11,8 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cache import keys
+from cache.breaker import FAILURES
 from cache.persisted import OperationRegistry, RegistryUnavailable, document_hash
 from cache.responses import Entry, Miss, ResponseCache, request_digest
+from core.errors import Unavailable
 from services.deps import Deps
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "RegistryUnavailable",
     "article_dependencies",
     "document_hash",
+    "invalidate_all",
     "reads_cache",
     "request_digest",
 ]
@@ -98,3 +101,15 @@ def reads_cache(deps: Deps) -> ReadsCache:
         made = ReadsCache(responses=responses, operations=OperationRegistry(deps.cache))
     deps.extras[_EXTRAS_KEY] = made
     return made
+
+
+async def invalidate_all(deps: Deps) -> None:
+    """Make every cached response unreachable now: for writes that do not go through the services
+    (``python -m seeds load``, SQL by hand), which bump nothing themselves. ``Unavailable`` when Redis
+    cannot be told; with no Redis configured nothing is cached and there is nothing to do."""
+    if deps.cache is None:
+        return
+    try:
+        await deps.cache.invalidate_all()
+    except FAILURES as exc:
+        raise Unavailable(f"Redis did not take the invalidation: {type(exc).__name__}") from exc

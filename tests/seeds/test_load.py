@@ -150,10 +150,13 @@ async def test_load_is_idempotent(conn: asyncpg.Connection) -> None:
     assert second.tickers_changed == 0
     assert second.articles_new == 0
     assert second.articles_existing == len(articles)
+    # A load that changed nothing says nothing about the cache; one that did names the command.
     assert lines[-2:] == [
         f"tickers: {len(tickers)} upserted (0 inserted or changed)",
         f"articles: {len(articles)} (0 new, {len(articles)} existing)",
     ]
+    hints = [line for line in lines if "python -m api cache invalidate" in line]
+    assert len(hints) == (1 if first.tickers_changed or first.articles_new else 0)
     counts = await conn.fetchrow(
         """
         select (select count(*) from articles a join sources s on s.id = a.source_id
