@@ -16,6 +16,7 @@ import string
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 from core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from db import api_keys as db_api_keys
@@ -151,12 +152,10 @@ async def authenticate(deps: Deps, *, key: str | None) -> ApiKey:
     if key_id is None:
         raise Unauthorized("the API key is malformed", details={"reason": "malformed_key"})
     found = await _lookup(deps, key_id)
-    # Compare even when nothing was found so an unknown id costs the same as a wrong secret.
-    expected = found.key_hash if found is not None else b"\x00" * 32
-    if not hmac.compare_digest(expected, _hash(key)) or found is None:
-        raise Unauthorized("the API key is not valid", details={"reason": "unknown_key"})
-    if found.revoked:
-        raise Unauthorized("the API key has been revoked", details={"reason": "revoked_key"})
+    refused = _refusal(found, key)
+    if refused is not None or found is None:
+        reason = refused or "unknown_key"
+        raise Unauthorized(_REFUSALS[reason], details={"reason": reason})
     return found
 
 
@@ -167,10 +166,21 @@ def known_key(deps: Deps, *, key: str) -> ApiKey | None:
     hit = _cache(deps).get(key_id) if key_id is not None else None
     if hit is None or hit[1] is None or hit[0] <= time.monotonic():
         return None
-    found = hit[1]
-    if found.revoked or not hmac.compare_digest(found.key_hash, _hash(key)):
-        return None
-    return found
+    return hit[1] if _refusal(hit[1], key) is None else None
+
+
+_REFUSALS: Final = {"unknown_key": "the API key is not valid", "revoked_key": "the API key has been revoked"}
+
+
+def _refusal(found: ApiKey | None, key: str) -> str | None:
+    """Why ``found`` (looked up by the id in ``key``) is not an active key for ``key``, or None."""
+    # Compare even when nothing was found so an unknown id costs the same as a wrong secret.
+    expected = found.key_hash if found is not None else b"\x00" * 32
+    if not hmac.compare_digest(expected, _hash(key)) or found is None:
+        return "unknown_key"
+    if found.revoked:
+        return "revoked_key"
+    return None
 
 
 def require_scope(key: ApiKey, scope: str) -> None:
