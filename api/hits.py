@@ -207,7 +207,8 @@ class HitMiddleware:
         return made
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__ (0.6 against 0.15 us).
+@dataclass(slots=True)
 class _Request:
     secret: str
     length: int
