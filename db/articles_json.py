@@ -21,78 +21,13 @@ from typing import Any, Final
 import asyncpg
 
 from core.projections import CONSTANT, ArticleLookup, ArticlePageLookup, Lookup, Part
+from db._json_text import boolean, float8, json_list, json_object, literal, nullable, real, string, timestamp
 from db.articles import SqlParams, page_scan
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _key(part: Part | ArticleLookup | ArticlePageLookup) -> str:
     """The SQL literal of ``"key":``; GraphQL response keys are names, so nothing needs escaping."""
-    return _literal(f'"{part.key}":')
-
-
-def _object(members: list[str]) -> str:
-    if not members:
-        return "'{}'"
-    return "'{' || " + " || ',' || ".join(members) + " || '}'"
-
-
-def _string(expr: str) -> str:
-    return f"to_json({expr})::text"
-
-
-def _nullable(column: str, rendered: str) -> str:
-    return f"case when {column} is null then 'null' else {rendered} end"
-
-
-_TINY: Final = "'^(-?)([0-9])[.]?([0-9]*)e-05$'"
-
-
-def _orjson_float(text: str) -> str:
-    """float8 text (shortest round trip, as orjson's) spelled as orjson spells it.
-
-    orjson adds ".0" to integral values, writes 1e-5 <= |v| < 1e-4 in fixed notation and drops the
-    exponent's leading zero; from 1e15 to 1e16 it writes digits where Postgres has an exponent: NULL.
-    """
-    return (
-        f"(case when {text} ~ '^-?[0-9]+$' then {text} || '.0'"
-        f" when {text} ~ '^[^e]*$' then {text}"
-        f" when {text} ~ 'e-0[6-9]$' then replace({text}, 'e-0', 'e-')"
-        f" when {text} ~ 'e-05$' then regexp_replace({text}, {_TINY}, '\\10.0000\\2\\3')"
-        f" when {text} !~ 'e[+]15$' then {text} end)"
-    )
-
-
-def _float8(expr: str) -> str:
-    # Only values outside [1e-4, 1e15) or integral need more than float8's own text.
-    return (
-        f"(case when abs({expr}) >= 0.0001::float8 and abs({expr}) < 1e15::float8 and {expr} <> trunc({expr})"
-        f" then ({expr})::text else {_orjson_float(f'({expr})::text')} end)"
-    )
-
-
-def _real(column: str) -> str:
-    # db.pool decodes a real to the shortest decimal that reads back as it, which is Postgres' own
-    # text for a real. In [1e-4, 1) that text is orjson's spelling too; from 1e6 Postgres writes an
-    # exponent where orjson writes digits: NULL (the Python path answers; scores lie in [-1, 1]).
-    text = f"({column})::text"
-    return (
-        f"(case when abs({column}) >= 0.0001::real and abs({column}) < 1::real then {text}"
-        f" when abs({column}) < 1000000::real then {_orjson_float(text)} end)"
-    )
-
-
-def _timestamp(expr: str) -> str:
-    return (
-        f"('\"' || replace(to_char({expr} at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"
-        " '.000000', '') || '+00:00\"')"
-    )
-
-
-def _boolean(expr: str) -> str:
-    return f"(case {expr} when true then 'true' when false then 'false' end)"
+    return literal(f'"{part.key}":')
 
 
 def _cursor(published_at: str, row_id: str) -> str:
@@ -106,7 +41,7 @@ def _cursor(published_at: str, row_id: str) -> str:
 
 
 def _labels(expr: str, part: Part) -> str:
-    cases = " ".join(f"when {_literal(v)} then {_literal(_json_text(label))}" for v, label in part.labels)
+    cases = " ".join(f"when {literal(v)} then {literal(_json_text(label))}" for v, label in part.labels)
     return f"(case {expr} {cases} end)" if cases else "null::text"
 
 
@@ -118,15 +53,7 @@ def _json_text(value: str) -> str:
 
 
 def _constant(part: Part) -> str:
-    return _literal(_json_text(part.value or ""))
-
-
-def _list(items: str, order: str, source: str) -> str:
-    """A JSON array of the non-null ``j`` of ``source`` (a fenced subquery), or NULL if one is null."""
-    return (
-        f"(select case when count(*) = count(x.j) then '[' || coalesce(string_agg(x.j, ',' order by {order}),"
-        f" '') || ']' end from ({items} {source} offset 0) x)"
-    )
+    return literal(_json_text(part.value or ""))
 
 
 # ------------------------------------------------------------------------------------------ articles
@@ -167,20 +94,20 @@ def _sentiment_object(part: Part, column: Callable[[str], str], *, scored_at: bo
         if sub.name == CONSTANT:
             value = _constant(sub)
         elif sub.name in ("score", "confidence"):
-            value = _real(column(sub.name))
+            value = real(column(sub.name))
         elif sub.name in ("label", "model"):
-            value = _string(column(sub.name))
+            value = string(column(sub.name))
         elif sub.name == "scored_at" and scored_at:
-            value = _timestamp(column(sub.name))
+            value = timestamp(column(sub.name))
         else:
             raise ValueError(f"unknown sentiment part {sub.name!r}")
         members.append(f"{_key(sub)} || {value}")
-    return _object(members)
+    return json_object(members)
 
 
 def _sentiment(r: str, part: Part) -> str:
     rendered = _sentiment_object(part, lambda name: f"{r}.{_SENTIMENT_COLUMNS[name]}", scored_at=True)
-    return _nullable(f"{r}.sentiment_score", rendered)
+    return nullable(f"{r}.sentiment_score", rendered)
 
 
 def _highlights(column: str, part: Part) -> str:
@@ -202,17 +129,17 @@ def _highlights(column: str, part: Part) -> str:
                 f" and (h.h ->> '{sub.name}') ~ '^-?[0-9]{{1,9}}$' then h.h ->> '{sub.name}' end)"
             )
         elif sub.name == "score":
-            score = _float8("(h.h ->> 'score')::float8")
+            score = float8("(h.h ->> 'score')::float8")
             value = f"(case when jsonb_typeof(h.h -> 'score') = 'number' then {score} end)"
         else:
             raise ValueError(f"unknown highlight part {sub.name!r}")
         members.append(f"{_key(sub)} || {value}")
-    item = f"(case when jsonb_typeof(h.h) = 'object' then {_object(members)} end)"
+    item = f"(case when jsonb_typeof(h.h) = 'object' then {json_object(members)} end)"
     source = (
         f"from jsonb_array_elements(case when jsonb_typeof({column}) = 'array' then {column}"
         " else '[]'::jsonb end) with ordinality as h(h, o)"
     )
-    return _list(f"select h.o, {item} as j", "x.o", source)
+    return json_list(f"select h.o, {item} as j", "x.o", source)
 
 
 def _ticker_sentiment(part: Part) -> str:
@@ -231,14 +158,14 @@ def _tickers(r: str, part: Part) -> str:
         if sub.name == CONSTANT:
             value = _constant(sub)
         elif sub.name == "symbol":
-            value = _string("t.symbol")
+            value = string("t.symbol")
         elif sub.name == "name":
             with_name = True
-            value = _string("k.name")
+            value = string("k.name")
         elif sub.name == "explicit":
-            value = _boolean("t.explicit")
+            value = boolean("t.explicit")
         elif sub.name == "relevance":
-            value = _nullable("t.relevance", _real("t.relevance"))
+            value = nullable("t.relevance", real("t.relevance"))
         elif sub.name == "sentiment":
             value = _ticker_sentiment(sub)
         elif sub.name == "highlights":
@@ -249,8 +176,10 @@ def _tickers(r: str, part: Part) -> str:
     # db.article_tickers joins tickers; the foreign key makes the join a no-op unless the name is read.
     join = " join tickers k on k.symbol = t.symbol" if with_name else ""
     source = f"from article_tickers t{join} where t.article_id = {r}.id"
-    return _list(
-        f"select t.relevance as r, t.symbol as s, {_object(members)} as j", "x.r desc nulls last, x.s", source
+    return json_list(
+        f"select t.relevance as r, t.symbol as s, {json_object(members)} as j",
+        "x.r desc nulls last, x.s",
+        source,
     )
 
 
@@ -281,16 +210,16 @@ def _article_json(r: str, fields: tuple[Part, ...]) -> str:
         elif name == "id":
             value = f"('\"' || {r}.id || '\"')"
         elif name == "source":
-            value = _string(f"{r}.source_name")
+            value = string(f"{r}.source_name")
         elif name in ("title", "body", "language"):
-            value = _string(f"{r}.{name}")
+            value = string(f"{r}.{name}")
         elif name in ("external_id", "url", "summary"):
-            value = _nullable(f"{r}.{name}", _string(f"{r}.{name}"))
+            value = nullable(f"{r}.{name}", string(f"{r}.{name}"))
         elif name == "authors":
             authors = f"array_to_json({r}.authors)::text"
             value = f"(case when array_position({r}.authors, null) is null then {authors} end)"
         elif name == "published_at":
-            value = _timestamp(f"{r}.published_at")
+            value = timestamp(f"{r}.published_at")
         elif name == "status":
             value = _labels(f"{r}.status", part)
         elif name == "sentiment":
@@ -300,7 +229,7 @@ def _article_json(r: str, fields: tuple[Part, ...]) -> str:
         else:
             raise ValueError(f"unknown article part {name!r}")
         members.append(f"{_key(part)} || {value}")
-    return _object(members)
+    return json_object(members)
 
 
 # ---------------------------------------------------------------------------------------- lookups
@@ -357,7 +286,7 @@ def _page_lookup(q: SqlParams, lookup: ArticlePageLookup) -> str:
                     edge.append(f"{_key(sub)} || {article_json('p', sub.fields)}")
                 else:
                     raise ValueError(f"unknown edge part {sub.name!r}")
-            edge_json = _object(edge)
+            edge_json = json_object(edge)
             value = (
                 f"(case when count(e.j) = count(*) filter (where e.n <= {first}) then '[' ||"
                 f" coalesce(string_agg(e.j, ',' order by e.n) filter (where e.n <= {first}), '') || ']' end)"
@@ -378,7 +307,7 @@ def _page_lookup(q: SqlParams, lookup: ArticlePageLookup) -> str:
                 else:
                     raise ValueError(f"unknown page info part {sub.name!r}")
                 info.append(f"{_key(sub)} || {rendered}")
-            value = _object(info)
+            value = json_object(info)
         else:
             raise ValueError(f"unknown page part {part.name!r}")
         members.append(f"{_key(part)} || {value}")
@@ -390,7 +319,7 @@ def _page_lookup(q: SqlParams, lookup: ArticlePageLookup) -> str:
         f" {cursor if uses_cursor else 'null::text'} as c from ({numbered}) p offset 0"
     )
     # group by (): one row even when no member aggregates (``{ __typename }``).
-    return f"(select {_object(members)} from ({edges}) e group by ())"
+    return f"(select {json_object(members)} from ({edges}) e group by ())"
 
 
 def data_statement(lookups: Sequence[Lookup]) -> tuple[str, list[Any]]:
@@ -407,7 +336,7 @@ def data_statement(lookups: Sequence[Lookup]) -> tuple[str, list[Any]]:
         else:
             raise ValueError(f"unknown lookup {lookup.name!r}")
         members.append(f"{_key(lookup)} || {value}")
-    return f"select {_object(members)}", q.args
+    return f"select {json_object(members)}", q.args
 
 
 async def fetch_data_json(conn: asyncpg.Connection, *, lookups: Sequence[Lookup]) -> str | None:

@@ -1,6 +1,6 @@
 """Real (float4) columns read the same through asyncpg and through SQL-rendered JSON.
 
-``db.pool`` decodes a real to the shortest decimal that reads back as it; ``db.articles_json`` renders
+``db.pool`` decodes a real to the shortest decimal that reads back as it; ``db._json_text`` renders
 a real with Postgres' own text. Both must agree byte for byte (after orjson's spelling) over the whole
 range scores can take and the odd corners around it, or compiled GraphQL reads would differ from the
 field-by-field path.
@@ -14,7 +14,7 @@ import struct
 import asyncpg
 import orjson
 
-from db.articles_json import _real
+from db._json_text import real
 
 _F = struct.Struct("!f")
 
@@ -34,7 +34,7 @@ async def test_sql_rendering_of_reals_matches_the_decoded_value(pool: asyncpg.Po
     values = _reals(3_000)
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            f"select v, {_real('v')} as rendered"
+            f"select v, {real('v')} as rendered"
             " from unnest($1::real[]) with ordinality as u(v, n) order by n",
             values,
         )

@@ -1,0 +1,104 @@
+"""SQL expressions that spell values as JSON text exactly as the Python read paths spell them with orjson.
+
+Strings go through ``to_json`` (its escapes are orjson's), reals are Postgres' shortest text (what
+``db.pool`` decodes them to), floats and timestamps are respelled where orjson writes them otherwise.
+An expression is SQL NULL wherever orjson's spelling is not certain; the NULL spreads through ``||``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def json_object(members: list[str]) -> str:
+    if not members:
+        return "'{}'"
+    return "'{' || " + " || ',' || ".join(members) + " || '}'"
+
+
+def string(expr: str) -> str:
+    return f"to_json({expr})::text"
+
+
+def nullable(column: str, rendered: str) -> str:
+    return f"case when {column} is null then 'null' else {rendered} end"
+
+
+_TINY: Final = "'^(-?)([0-9])[.]?([0-9]*)e-05$'"
+
+
+def orjson_float(text: str) -> str:
+    """float8 text (shortest round trip, as orjson's) spelled as orjson spells it.
+
+    orjson adds ".0" to integral values, writes 1e-5 <= |v| < 1e-4 in fixed notation and drops the
+    exponent's leading zero; from 1e15 to 1e16 it writes digits where Postgres has an exponent: NULL.
+    """
+    return (
+        f"(case when {text} ~ '^-?[0-9]+$' then {text} || '.0'"
+        f" when {text} ~ '^[^e]*$' then {text}"
+        f" when {text} ~ 'e-0[6-9]$' then replace({text}, 'e-0', 'e-')"
+        f" when {text} ~ 'e-05$' then regexp_replace({text}, {_TINY}, '\\10.0000\\2\\3')"
+        f" when {text} !~ 'e[+]15$' then {text} end)"
+    )
+
+
+def float8(expr: str) -> str:
+    # Only values outside [1e-4, 1e15) or integral need more than float8's own text.
+    return (
+        f"(case when abs({expr}) >= 0.0001::float8 and abs({expr}) < 1e15::float8 and {expr} <> trunc({expr})"
+        f" then ({expr})::text else {orjson_float(f'({expr})::text')} end)"
+    )
+
+
+def real(column: str) -> str:
+    # db.pool decodes a real to the shortest decimal that reads back as it, which is Postgres' own
+    # text for a real. In [1e-4, 1) that text is orjson's spelling too; from 1e6 Postgres writes an
+    # exponent where orjson writes digits: NULL (the Python path answers; scores lie in [-1, 1]).
+    text = f"({column})::text"
+    return (
+        f"(case when abs({column}) >= 0.0001::real and abs({column}) < 1::real then {text}"
+        f" when abs({column}) < 1000000::real then {orjson_float(text)} end)"
+    )
+
+
+def timestamp(expr: str, *, utc: str = "+00:00") -> str:
+    """A timestamptz as ``datetime.isoformat()`` in UTC, the offset spelled ``utc`` (orjson's
+    ``OPT_UTC_Z`` writes ``Z``); infinities, which no Python datetime holds, are NULL."""
+    text = (
+        f"replace(to_char({expr} at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '')"
+        f" || {literal(utc + chr(34))}"
+    )
+    return f"(case when isfinite({expr}) then '\"' || {text} end)"
+
+
+def boolean(expr: str) -> str:
+    return f"(case {expr} when true then 'true' when false then 'false' end)"
+
+
+def json_list(items: str, order: str, source: str, *, brackets: str = "[]") -> str:
+    """A JSON array (or, with ``brackets="{}"``, object) of the non-null ``j`` of ``source`` (a fenced
+    subquery), or NULL if one is null."""
+    return (
+        f"(select case when count(*) = count(x.j) then '{brackets[0]}' ||"
+        f" coalesce(string_agg(x.j, ',' order by {order}), '') || '{brackets[1]}' end"
+        f" from ({items} {source} offset 0) x)"
+    )
+
+
+def jsonb_scalar(expr: str) -> str:
+    """A jsonb scalar as orjson writes it after ``orjson.loads`` of its text (asyncpg's jsonb codec):
+    an integer keeps its digits, a number with a fraction is a float. Objects, arrays, integers past
+    64 bits and numbers a float8 cast could refuse are NULL."""
+    number = f"({expr})::text"
+    as_float = float8(f"({number})::float8")
+    return (
+        f"(case jsonb_typeof({expr}) when 'string' then ({expr})::text when 'boolean' then ({expr})::text"
+        " when 'null' then 'null'"
+        f" when 'number' then (case when {number} ~ '^-?[0-9]{{1,18}}$' then {number}"
+        f" when {number} ~ '^-?[0-9]{{1,15}}[.][0-9]+$' and length({number}) <= 64 then {as_float} end)"
+        " end)"
+    )
