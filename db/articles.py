@@ -219,6 +219,19 @@ class PageScan:
     def order_by(self) -> str:
         return f"{self.key_time} {self.direction}, {self.key_id} {self.direction}"
 
+    def numbered(self, columns: str, limit: int) -> str:
+        """A subquery: the page's first ``limit`` rows with ``columns`` (and the keyset ``k_time``,
+        ``k_id``), each numbered ``n`` from 1 in page order. The limit is inlined, not a parameter:
+        with a known LIMIT the generic plan Postgres caches is the good one."""
+        page = (
+            f"select {columns}, {self.key_time} as k_time, {self.key_id} as k_id from {self.source}"
+            f" where {self.where} order by {self.order_by} limit {int(limit)}"
+        )
+        return (
+            f"select y.*, row_number() over (order by y.k_time {self.direction}, y.k_id {self.direction})"
+            f" as n from ({page}) y"
+        )
+
 
 def page_scan(
     q: SqlParams,

@@ -258,17 +258,8 @@ def _page_lookup(q: SqlParams, lookup: ArticlePageLookup) -> str:
         after=lookup.after_key,
         with_source=needs_source(node_fields),
     )
-    # Inlined, not a parameter: with a known LIMIT the generic plan Postgres caches is the good one.
     first = str(int(lookup.first))
-    columns = ", ".join(article_columns(node_fields))
-    page = (
-        f"select {columns}, {scan.key_time} as k_time, {scan.key_id} as k_id from {scan.source}"
-        f" where {scan.where} order by {scan.order_by} limit {int(lookup.first) + 1}"
-    )
-    numbered = (
-        f"select y.*, row_number() over (order by y.k_time {scan.direction}, y.k_id {scan.direction}) as n"
-        f" from ({page}) y"
-    )
+    numbered = scan.numbered(", ".join(article_columns(node_fields)), int(lookup.first) + 1)
     cursor = _cursor("p.published_at", "p.id")
     members = []
     edge_json = "null::text"
