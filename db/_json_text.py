@@ -7,6 +7,7 @@ An expression is SQL NULL wherever orjson's spelling is not certain; the NULL sp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 
@@ -18,6 +19,19 @@ def json_object(members: list[str]) -> str:
     if not members:
         return "'{}'"
     return "'{' || " + " || ',' || ".join(members) + " || '}'"
+
+
+def json_members(members: Sequence[tuple[str, str]]) -> str:
+    """A JSON object of (key, value expression) pairs, keys plain names: ``'{"a":' || a || ',"b":' || b
+    || '}'``, one literal between two values."""
+    if not members:
+        return "'{}'"
+    parts = []
+    for i, (key, value) in enumerate(members):
+        parts.append(literal(f'{"," if i else "{"}"{key}":'))
+        parts.append(value)
+    parts.append("'}'")
+    return "(" + " || ".join(parts) + ")"
 
 
 def string(expr: str) -> str:
@@ -90,15 +104,21 @@ def json_list(items: str, order: str, source: str, *, brackets: str = "[]") -> s
 
 
 def jsonb_scalar(expr: str) -> str:
-    """A jsonb scalar as orjson writes it after ``orjson.loads`` of its text (asyncpg's jsonb codec):
-    an integer keeps its digits, a number with a fraction is a float. Objects, arrays, integers past
-    64 bits and numbers a float8 cast could refuse are NULL."""
+    """A jsonb scalar as orjson writes it after ``orjson.loads`` of its text (asyncpg's jsonb codec).
+
+    An integer keeps its digits; a number with a fraction is a float, written as stored when that is
+    already the shortest text of the float (``x.0`` for integral ones, as orjson writes them). Anything
+    else (a longer spelling, an exponent orjson would write, objects, arrays, integers past 64 bits)
+    is NULL: rare in stored data, and respelling it would cost every statement its planning time.
+    """
     number = f"({expr})::text"
-    as_float = float8(f"({number})::float8")
+    shortest = (
+        f"{number} ~ '^-?[0-9]{{1,15}}[.][0-9]*[1-9]$' and length({number}) <= 40"
+        f" and ({number})::float8::text = {number}"
+    )
     return (
         f"(case jsonb_typeof({expr}) when 'string' then ({expr})::text when 'boolean' then ({expr})::text"
         " when 'null' then 'null'"
-        f" when 'number' then (case when {number} ~ '^-?[0-9]{{1,18}}$' then {number}"
-        f" when {number} ~ '^-?[0-9]{{1,15}}[.][0-9]+$' and length({number}) <= 64 then {as_float} end)"
-        " end)"
+        f" when 'number' then (case when {number} ~ '^-?[0-9]{{1,18}}$|^-?[0-9]{{1,15}}[.]0$' then {number}"
+        f" when {shortest} then {number} end) end)"
     )
