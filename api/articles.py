@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, get_args
 
+import orjson
 import pydantic
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +21,15 @@ from core.errors import InvalidInput
 from core.records import EVENT_TYPES, Article, ArticleFilter, ArticleIn, ArticleStatus, IngestResult, Order
 from core.scale import LABELS
 from core.validation import validation_errors
-from services.articles import MAX_PAGE, get_article, list_article_events, list_article_tickers, list_articles
+from services.articles import (
+    MAX_PAGE,
+    get_article,
+    get_article_json,
+    list_article_events,
+    list_article_tickers,
+    list_articles,
+    list_articles_json,
+)
 from services.deps import Deps
 from services.ingest import ingest_articles
 
@@ -142,8 +151,16 @@ async def list_articles_endpoint(request: Request) -> Response:
     order = q.choice("order", ORDERS) or "published_desc"
     limit = q.integer("limit", default=20, low=1, high=MAX_PAGE)
     include_body = q.boolean("include_body", default=False)
+    after = q.string("cursor")
     with rest_field_names(REST_NAMES):
-        page = await list_articles(deps, filter=filter, order=order, first=limit, after=q.string("cursor"))
+        rendered = await list_articles_json(
+            deps, filter=filter, order=order, first=limit, after=after, include_body=include_body
+        )
+        if rendered is not None:
+            # The articles were rendered by Postgres: spliced into the envelope as they are.
+            body, headers = rep.envelope(request, rendered.next_cursor, orjson.Fragment(rendered.data))
+            return JSONResponse(body, headers=headers)
+        page = await list_articles(deps, filter=filter, order=order, first=limit, after=after)
     data = await _render(deps, page.items, include_body=include_body)
     body, headers = rep.page(request, page, data)
     return JSONResponse(body, headers=headers)
@@ -152,7 +169,11 @@ async def list_articles_endpoint(request: Request) -> Response:
 async def get_article_endpoint(request: Request) -> Response:
     QueryParams(request, ())
     deps = deps_of(request)
-    found = await get_article(deps, article_id=path_id(request))
+    article_id = path_id(request)
+    rendered = await get_article_json(deps, article_id=article_id)
+    if rendered is not None:
+        return JSONResponse(orjson.Fragment(rendered))
+    found = await get_article(deps, article_id=article_id)
     return JSONResponse((await _render(deps, [found]))[0])
 
 

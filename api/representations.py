@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 from core.records import Article, ArticleTicker, Event, Highlight, Page, Sentiment, SeriesPoint, Ticker
@@ -176,6 +177,13 @@ def next_url(request: Request, next_cursor: str | None) -> str | None:
 
 def page(request: Request, value: Page[Any], data: list[Json]) -> tuple[Json, dict[str, str]]:
     """The list envelope and its ``Link`` header (RFC 8288) when there is a next page."""
-    url = next_url(request, value.next_cursor)
+    return envelope(request, value.next_cursor, data)
+
+
+def envelope(
+    request: Request, next_cursor: str | None, data: list[Json] | orjson.Fragment
+) -> tuple[Json, dict[str, str]]:
+    """``page`` for data given as items or as their rendered JSON array."""
+    url = next_url(request, next_cursor)
     headers = {"Link": f'<{url}>; rel="next"'} if url else {}
-    return {"data": data, "next": url, "next_cursor": value.next_cursor}, headers
+    return {"data": data, "next": url, "next_cursor": next_cursor}, headers

@@ -1,4 +1,5 @@
-"""Article reads: one article, keyset pages with filters, and the batched nested parts of a page."""
+"""Article reads: one article, keyset pages with filters, the batched nested parts of a page, and reads
+rendered as JSON in SQL (GraphQL projections, REST representations)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from core.errors import InvalidInput, NotFound
 from core.projections import ArticlePageLookup, Lookup
 from core.records import Article, ArticleFilter, ArticleTicker, Event, Order, Page
 from core.scale import LABELS
+from db import article_representations as db_article_representations
 from db import article_tickers as db_article_tickers
 from db import articles as db_articles
 from db import articles_json as db_articles_json
@@ -44,6 +46,13 @@ def check_filter(filter: ArticleFilter) -> None:
         raise InvalidInput("at most 50 tickers per filter", field="tickers")
 
 
+def _checked_page(filter: ArticleFilter, *, first: int, after: str | None) -> tuple[datetime, int] | None:
+    """The keyset position of a page request, after the checks every page read makes, in their order."""
+    check_page_size(first)
+    check_filter(filter)
+    return decode_cursor(after) if after else None
+
+
 async def get_article(deps: Deps, *, article_id: int) -> Article:
     async with deps.connection() as conn:
         article = await db_articles.get_article(conn, article_id=article_id)
@@ -65,9 +74,7 @@ async def list_articles(
     first: int = 20,
     after: str | None = None,
 ) -> Page[Article]:
-    check_page_size(first)
-    check_filter(filter)
-    key = decode_cursor(after) if after else None
+    key = _checked_page(filter, first=first, after=after)
     async with deps.connection() as conn:
         rows = await db_articles.list_articles(conn, filter=filter, order=order, limit=first + 1, after=key)
     items = rows[:first]
@@ -134,10 +141,51 @@ async def get_data_json(deps: Deps, *, lookups: Sequence[Lookup]) -> str | None:
     checked: list[Lookup] = []
     for lookup in lookups:
         if isinstance(lookup, ArticlePageLookup):
-            check_page_size(lookup.first)
-            check_filter(lookup.filter)
-            key = decode_cursor(lookup.after) if lookup.after else None
+            key = _checked_page(lookup.filter, first=lookup.first, after=lookup.after)
             lookup = replace(lookup, after_key=key)
         checked.append(lookup)
     async with deps.connection() as conn:
         return await db_articles_json.fetch_data_json(conn, lookups=checked)
+
+
+# --------------------------------------------------------------------- REST representations, rendered in SQL
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlesJsonPage:
+    """A page of articles in their REST representation: ``data`` is the JSON text of the array."""
+
+    data: str
+    next_cursor: str | None
+
+
+async def list_articles_json(
+    deps: Deps,
+    *,
+    filter: ArticleFilter,
+    order: Order = "published_desc",
+    first: int = 20,
+    after: str | None = None,
+    include_body: bool = False,
+) -> ArticlesJsonPage | None:
+    """The page ``list_articles`` reads, rendered as REST's articles in one SQL statement.
+
+    The arguments are checked as ``list_articles`` checks them (raising the same errors); None means only
+    the Python rendering can answer (``api.representations``), which then reads the page again.
+    """
+    key = _checked_page(filter, first=first, after=after)
+    async with deps.connection() as conn:
+        found = await db_article_representations.list_articles_json(
+            conn, filter=filter, order=order, limit=first, after=key, include_body=include_body
+        )
+    if found is None:
+        return None
+    next_cursor = encode_cursor(*found.last) if found.last is not None else None
+    return ArticlesJsonPage(data=found.data, next_cursor=next_cursor)
+
+
+async def get_article_json(deps: Deps, *, article_id: int) -> str | None:
+    """One article (with its body) rendered as REST's article in one SQL statement; None when it does not
+    exist or only the Python rendering can answer: ``get_article`` then says which."""
+    async with deps.connection() as conn:
+        return await db_article_representations.get_article_json(conn, article_id=article_id)
