@@ -103,6 +103,18 @@ def json_list(items: str, order: str, source: str, *, brackets: str = "[]") -> s
     )
 
 
+def jsonb_objects(column: str, rendered: str) -> str:
+    """A JSON array of ``rendered`` (an expression over ``h.h``) for each element ``h.h`` of the jsonb
+    array ``column``, as ``db.article_tickers`` reads highlights: ``[]`` when ``column`` is not an array,
+    NULL when an element is not an object (Python fails on it) or renders NULL."""
+    item = f"(case when jsonb_typeof(h.h) = 'object' then {rendered} end)"
+    source = (
+        f"from jsonb_array_elements(case when jsonb_typeof({column}) = 'array' then {column}"
+        " else '[]'::jsonb end) with ordinality as h(h, o)"
+    )
+    return json_list(f"select h.o, {item} as j", "x.o", source)
+
+
 def jsonb_scalar(expr: str) -> str:
     """A jsonb scalar as orjson writes it after ``orjson.loads`` of its text (asyncpg's jsonb codec).
 

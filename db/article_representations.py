@@ -23,6 +23,7 @@ from db._json_text import (
     boolean,
     json_list,
     json_members,
+    jsonb_objects,
     jsonb_scalar,
     nullable,
     real,
@@ -48,13 +49,7 @@ def _highlight(h: str) -> str:
 
 
 def _highlights(column: str) -> str:
-    # A value that is not an array reads as no highlights; an item that is not an object fails in Python.
-    item = f"(case when jsonb_typeof(h.h) = 'object' then {_highlight('h.h')} end)"
-    source = (
-        f"from jsonb_array_elements(case when jsonb_typeof({column}) = 'array' then {column}"
-        " else '[]'::jsonb end) with ordinality as h(h, o)"
-    )
-    return json_list(f"select h.o, {item} as j", "x.o", source)
+    return jsonb_objects(column, _highlight("h.h"))
 
 
 def _ticker(t: str) -> str:

@@ -21,7 +21,18 @@ from typing import Any, Final
 import asyncpg
 
 from core.projections import CONSTANT, ArticleLookup, ArticlePageLookup, Lookup, Part
-from db._json_text import boolean, float8, json_list, json_object, literal, nullable, real, string, timestamp
+from db._json_text import (
+    boolean,
+    float8,
+    json_list,
+    json_object,
+    jsonb_objects,
+    literal,
+    nullable,
+    real,
+    string,
+    timestamp,
+)
 from db.articles import SqlParams, page_scan
 
 
@@ -134,12 +145,7 @@ def _highlights(column: str, part: Part) -> str:
         else:
             raise ValueError(f"unknown highlight part {sub.name!r}")
         members.append(f"{_key(sub)} || {value}")
-    item = f"(case when jsonb_typeof(h.h) = 'object' then {json_object(members)} end)"
-    source = (
-        f"from jsonb_array_elements(case when jsonb_typeof({column}) = 'array' then {column}"
-        " else '[]'::jsonb end) with ordinality as h(h, o)"
-    )
-    return json_list(f"select h.o, {item} as j", "x.o", source)
+    return jsonb_objects(column, json_object(members))
 
 
 def _ticker_sentiment(part: Part) -> str:
