@@ -112,7 +112,9 @@ def jsonb_objects(column: str, rendered: str) -> str:
         f"from jsonb_array_elements(case when jsonb_typeof({column}) = 'array' then {column}"
         " else '[]'::jsonb end) with ordinality as h(h, o)"
     )
-    return json_list(f"select h.o, {item} as j", "x.o", source)
+    listed = json_list(f"select h.o, {item} as j", "x.o", source)
+    # Most arrays are empty: no subquery for them.
+    return f"(case when {column} = '[]'::jsonb then '[]' else {listed} end)"
 
 
 def jsonb_scalar(expr: str) -> str:
