@@ -187,8 +187,8 @@ async def list_articles_json(
     after: tuple[datetime, int] | None,
     include_body: bool,
 ) -> ArticlesJson | None:
-    """The page ``db.articles.list_articles`` reads (``limit`` articles, not one more), rendered; None
-    when only Python can render it."""
+    """The ``limit`` articles of a page, as ``db.articles.list_articles`` reads them, rendered (one more
+    row is read only to tell whether another page follows); None when only Python can render them."""
     q = SqlParams()
     scan = page_scan(q, filter=filter, order=order, after=after)
     limit = int(limit)
