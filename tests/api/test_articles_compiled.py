@@ -163,7 +163,7 @@ async def data(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Data]:
             strict=True,
         ):
             await _score(conn, article_id, score=value)
-        await _score(conn, ids[6], score=0.0001, label=None, confidence=None, model=None)  # nulls inside
+        await _score(conn, ids[6], score=0.00001234, label=None, confidence=None, model=None)  # nulls inside
         await _score(conn, ids[8], score=0.68, label="moderately positive", confidence=0.33333334)
         await _score(conn, ids[9], score=-0.4, label="moderately negative")
         await conn.execute(
@@ -204,7 +204,9 @@ async def data(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Data]:
         await _link(
             conn, ids[2], "LUMN", relevance=0.0001, score=1.0, label="strongly positive", highlights=[]
         )
-        await _link(conn, ids[5], "BRK.B", relevance=1.0, score=-1.0, label="strongly negative", model=MODEL)
+        await _link(
+            conn, ids[5], "BRK.B", relevance=1.0, score=-1.0, label="strongly negative", confidence=3.2e-6
+        )
         await _link(conn, ids[11], "MSFT", relevance=0.33333334, score=0.1, label="neutral", confidence=0.1)
         await _link(conn, ids[11], "AAPL", relevance=0.33333334, highlights=HIGHLIGHTS[:2])
         # Events: attributes of every scalar type, evidence present, null, JSON null and not an object.
