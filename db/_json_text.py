@@ -136,3 +136,16 @@ def jsonb_scalar(expr: str) -> str:
         f" when 'number' then (case when {number} ~ '^-?[0-9]{{1,18}}$|^-?[0-9]{{1,15}}[.]0$' then {number}"
         f" when {shortest} then {number} end) end)"
     )
+
+
+def jsonb_flat_object(column: str) -> str:
+    """A jsonb object of scalars as orjson writes the dict asyncpg's jsonb codec reads (its members in
+    jsonb's own order, each value as ``jsonb_scalar``); NULL for anything else (not an object, a nested
+    value, a number orjson might spell otherwise)."""
+    members = json_list(
+        f"select m.o, {string('m.k')} || ':' || {jsonb_scalar('m.v')} as j",
+        "x.o",
+        f"from jsonb_each({column}) with ordinality as m(k, v, o)",
+        brackets="{}",
+    )
+    return f"(case when jsonb_typeof({column}) = 'object' then {members} end)"

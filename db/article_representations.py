@@ -23,6 +23,7 @@ from db._json_text import (
     boolean,
     json_list,
     json_members,
+    jsonb_flat_object,
     jsonb_objects,
     jsonb_scalar,
     nullable,
@@ -31,6 +32,7 @@ from db._json_text import (
     timestamp,
 )
 from db.articles import ARTICLE_COLUMNS, SqlParams, page_scan
+from db.events import events_json
 
 _HIGHLIGHT_KEYS: Final = ("text", "section", "start", "end", "score")
 
@@ -82,17 +84,6 @@ def _tickers(r: str) -> str:
     )
 
 
-def _attributes(column: str) -> str:
-    # Python reads the object with dict(); its members come in jsonb's own order, as asyncpg reads them.
-    members = json_list(
-        f"select m.o, {string('m.k')} || ':' || {jsonb_scalar('m.v')} as j",
-        "x.o",
-        f"from jsonb_each({column}) with ordinality as m(k, v, o)",
-        brackets="{}",
-    )
-    return f"(case when jsonb_typeof({column}) = 'object' then {members} end)"
-
-
 def _event(e: str) -> str:
     # db.events reads evidence only when it is an object: anything else is no evidence.
     is_object = f"jsonb_typeof({e}.evidence) = 'object'"
@@ -103,19 +94,13 @@ def _event(e: str) -> str:
             ("type", string(f"{e}.type")),
             ("symbol", nullable(f"{e}.symbol", string(f"{e}.symbol"))),
             ("entity", nullable(f"{e}.entity", string(f"{e}.entity"))),
-            ("attributes", _attributes(f"{e}.attributes")),
+            ("attributes", jsonb_flat_object(f"{e}.attributes")),
             ("evidence", f"(case when {is_object} then {_highlight(f'{e}.evidence')} else 'null' end)"),
             ("confidence", real(f"{e}.confidence")),
             ("model", string(f"{e}.model")),
             ("published_at", _utc(f"{e}.published_at")),
         ]
     )
-
-
-def _events(r: str) -> str:
-    # db.events: the events of the article's current model, in extraction order.
-    source = f"from events e where e.article_id = {r}.id and e.model = {r}.sentiment_model"
-    return json_list(f"select e.ordinal as o, {_event('e')} as j", "x.o", source)
 
 
 def _sentiment(r: str) -> str:
@@ -151,7 +136,7 @@ def article_json(r: str, *, include_body: bool) -> str:
         ("ingested_at", _utc(f"{r}.ingested_at")),
         ("sentiment", _sentiment(r)),
         ("tickers", _tickers(r)),
-        ("events", _events(r)),
+        ("events", events_json(r, _event("e"))),
     ]
     return json_members(members)
 

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from core.records import Event, EventFilter, Highlight
+from db._json_text import json_list
 
 _COLUMNS = """
     e.id, e.article_id, e.type, e.symbol, e.entity, e.attributes, e.evidence, e.confidence, e.model,
@@ -49,6 +50,14 @@ from events e join articles a on a.id = e.article_id and e.model = a.sentiment_m
 where e.article_id = any($1::bigint[])
 order by e.article_id, e.ordinal
 """
+
+
+def events_json(r: str, event: str) -> str:
+    """SQL: the JSON array of the events of article row ``r`` (with ``id`` and ``sentiment_model``) in
+    ``list_events_for_articles``' order, each rendered by ``event``, an expression over ``e``; NULL
+    when one renders NULL."""
+    source = f"from events e where e.article_id = {r}.id and e.model = {r}.sentiment_model"
+    return json_list(f"select e.ordinal as o, {event} as j", "x.o", source)
 
 
 async def list_events_for_articles(
