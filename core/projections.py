@@ -8,8 +8,10 @@ Parts an article projection may name (``fields`` are the parts of the object or 
 
 - article: ``id source external_id url title summary body authors published_at language status``
   (``status`` with ``labels``), ``sentiment`` (fields: ``score label confidence model scored_at``),
-  ``tickers`` (fields: ``symbol name explicit relevance sentiment highlights``; their ``sentiment``:
-  ``score label confidence model``; ``highlights``: ``text section start end score``);
+  ``tickers`` (fields: ``symbol name explicit relevance sentiment highlights ticker``; their
+  ``sentiment``: ``score label confidence model``; ``highlights``: ``text section start end score``;
+  ``ticker``: ``symbol name exchange sector industry aliases``), ``events`` (fields: ``id type symbol
+  entity attributes evidence confidence model published_at``; ``evidence`` as a highlight);
 - a page of articles: ``edges`` (fields: ``cursor``, ``node`` with article parts) and ``page_info``
   (fields: ``has_next_page has_previous_page start_cursor end_cursor``);
 - anywhere: ``constant``, a fixed string ``value`` (a type name).

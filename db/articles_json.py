@@ -5,7 +5,7 @@ so keys keep the reader's order and values are spelled as the Python path spells
 strings escaped by ``to_json``, timestamps as ``datetime.isoformat()`` in UTC, real columns as the
 shortest text that reads back as the same real (as ``db.pool`` decodes them), integral floats with
 ``.0``, cursors as ``services.cursors`` encodes them. Pages use the keyset scan of
-``db.articles.page_scan``; ticker order is ``db.article_tickers``'.
+``db.articles.page_scan``; ticker order is ``db.article_tickers``', event order ``db.events``'.
 
 Nullable parts render ``null`` from the column's own nullness only. Anything the Python path would
 refuse (a null in a non-null part, an unknown enum value, a malformed highlight, a missing article)
@@ -26,6 +26,7 @@ from db._json_text import (
     float8,
     json_list,
     json_object,
+    jsonb_flat_object,
     jsonb_objects,
     literal,
     nullable,
@@ -34,6 +35,7 @@ from db._json_text import (
     timestamp,
 )
 from db.articles import SqlParams, page_scan
+from db.events import events_json, readable
 
 
 def _key(part: Part | ArticleLookup | ArticlePageLookup) -> str:
@@ -91,6 +93,8 @@ def article_columns(fields: Sequence[Part]) -> list[str]:
             columns.append(f"a.{part.name}")
         elif part.name == "sentiment":
             columns.extend(f"a.{c}" for c in _SENTIMENT_COLUMNS.values())
+        elif part.name == "events":
+            columns.append("a.sentiment_model")
     return list(dict.fromkeys(columns))
 
 
@@ -121,31 +125,37 @@ def _sentiment(r: str, part: Part) -> str:
     return nullable(f"{r}.sentiment_score", rendered)
 
 
-def _highlights(column: str, part: Part) -> str:
+def _highlight(h: str, part: Part) -> str:
+    """A Highlight object read from the jsonb object ``h``, as ``db.article_tickers`` and ``db.events``
+    read one."""
     members = []
     for sub in part.fields:
         if sub.name == CONSTANT:
             value = _constant(sub)
         elif sub.name == "text":
-            value = "(case when jsonb_typeof(h.h -> 'text') = 'string' then (h.h -> 'text')::text end)"
+            value = f"(case when jsonb_typeof({h} -> 'text') = 'string' then ({h} -> 'text')::text end)"
         elif sub.name == "section":
             value = (
-                "(case when not (h.h ? 'section') then '\"body\"'"
-                " when jsonb_typeof(h.h -> 'section') = 'string' then (h.h -> 'section')::text end)"
+                f"(case when not ({h} ? 'section') then '\"body\"'"
+                f" when jsonb_typeof({h} -> 'section') = 'string' then ({h} -> 'section')::text end)"
             )
         elif sub.name in ("start", "end"):
             # Python reads ints here; anything else (or past 32 bits) is left to the slow path.
             value = (
-                f"(case when jsonb_typeof(h.h -> '{sub.name}') = 'number'"
-                f" and (h.h ->> '{sub.name}') ~ '^-?[0-9]{{1,9}}$' then h.h ->> '{sub.name}' end)"
+                f"(case when jsonb_typeof({h} -> '{sub.name}') = 'number'"
+                f" and ({h} ->> '{sub.name}') ~ '^-?[0-9]{{1,9}}$' then {h} ->> '{sub.name}' end)"
             )
         elif sub.name == "score":
-            score = float8("(h.h ->> 'score')::float8")
-            value = f"(case when jsonb_typeof(h.h -> 'score') = 'number' then {score} end)"
+            score = float8(f"({h} ->> 'score')::float8")
+            value = f"(case when jsonb_typeof({h} -> 'score') = 'number' then {score} end)"
         else:
             raise ValueError(f"unknown highlight part {sub.name!r}")
         members.append(f"{_key(sub)} || {value}")
-    return jsonb_objects(column, json_object(members))
+    return json_object(members)
+
+
+def _highlights(column: str, part: Part) -> str:
+    return jsonb_objects(column, _highlight("h.h", part))
 
 
 def _ticker_sentiment(part: Part) -> str:
@@ -155,6 +165,29 @@ def _ticker_sentiment(part: Part) -> str:
         "t.score is not null and t.label is not null and t.confidence is not null and t.model is not null"
     )
     return f"(case when {present} then {rendered} else 'null' end)"
+
+
+def _strings(expr: str) -> str:
+    """A text[] as a JSON list of strings; NULL when it holds a null (a ``list[str]`` field refuses it)."""
+    return f"(case when array_position({expr}, null) is null then array_to_json({expr})::text end)"
+
+
+def _ticker(part: Part) -> str:
+    """The reference Ticker of ``tickers k`` (``ArticleTicker.ticker``; the foreign key finds it)."""
+    members = []
+    for sub in part.fields:
+        if sub.name == CONSTANT:
+            value = _constant(sub)
+        elif sub.name in ("symbol", "name"):
+            value = string(f"k.{sub.name}")
+        elif sub.name in ("exchange", "sector", "industry"):
+            value = nullable(f"k.{sub.name}", string(f"k.{sub.name}"))
+        elif sub.name == "aliases":
+            value = _strings("k.aliases")
+        else:
+            raise ValueError(f"unknown ticker part {sub.name!r}")
+        members.append(f"{_key(sub)} || {value}")
+    return json_object(members)
 
 
 def _tickers(r: str, part: Part) -> str:
@@ -168,6 +201,9 @@ def _tickers(r: str, part: Part) -> str:
         elif sub.name == "name":
             with_name = True
             value = string("k.name")
+        elif sub.name == "ticker":
+            with_name = True
+            value = _ticker(sub)
         elif sub.name == "explicit":
             value = boolean("t.explicit")
         elif sub.name == "relevance":
@@ -179,7 +215,7 @@ def _tickers(r: str, part: Part) -> str:
         else:
             raise ValueError(f"unknown ticker part {sub.name!r}")
         members.append(f"{_key(sub)} || {value}")
-    # db.article_tickers joins tickers; the foreign key makes the join a no-op unless the name is read.
+    # db.article_tickers joins tickers; the foreign key makes the join a no-op unless a name is read.
     join = " join tickers k on k.symbol = t.symbol" if with_name else ""
     source = f"from article_tickers t{join} where t.article_id = {r}.id"
     return json_list(
@@ -187,6 +223,35 @@ def _tickers(r: str, part: Part) -> str:
         "x.r desc nulls last, x.s",
         source,
     )
+
+
+def _event(part: Part) -> str:
+    """One event of ``events e`` as ``schema.events.Event`` serializes it."""
+    members = []
+    for sub in part.fields:
+        if sub.name == CONSTANT:
+            value = _constant(sub)
+        elif sub.name == "id":
+            value = "('\"' || e.id || '\"')"
+        elif sub.name in ("type", "model"):
+            value = string(f"e.{sub.name}")
+        elif sub.name in ("symbol", "entity"):
+            value = nullable(f"e.{sub.name}", string(f"e.{sub.name}"))
+        elif sub.name == "attributes":
+            # The JSON scalar serializes the dict as read; only flat objects are spelled here.
+            value = jsonb_flat_object("e.attributes")
+        elif sub.name == "evidence":
+            # db.events reads evidence only when it is an object: anything else is no evidence.
+            evidence = _highlight("e.evidence", sub)
+            value = f"(case when jsonb_typeof(e.evidence) = 'object' then {evidence} else 'null' end)"
+        elif sub.name == "confidence":
+            value = real("e.confidence")
+        elif sub.name == "published_at":
+            value = timestamp("e.published_at")
+        else:
+            raise ValueError(f"unknown event part {sub.name!r}")
+        members.append(f"{_key(sub)} || {value}")
+    return f"(case when {readable('e')} then {json_object(members)} end)"
 
 
 def article_json(r: str, fields: tuple[Part, ...]) -> str:
@@ -222,8 +287,7 @@ def _article_json(r: str, fields: tuple[Part, ...]) -> str:
         elif name in ("external_id", "url", "summary"):
             value = nullable(f"{r}.{name}", string(f"{r}.{name}"))
         elif name == "authors":
-            authors = f"array_to_json({r}.authors)::text"
-            value = f"(case when array_position({r}.authors, null) is null then {authors} end)"
+            value = _strings(f"{r}.authors")
         elif name == "published_at":
             value = timestamp(f"{r}.published_at")
         elif name == "status":
@@ -232,6 +296,8 @@ def _article_json(r: str, fields: tuple[Part, ...]) -> str:
             value = _sentiment(r, part)
         elif name == "tickers":
             value = _tickers(r, part)
+        elif name == "events":
+            value = events_json(r, _event(part))
         else:
             raise ValueError(f"unknown article part {name!r}")
         members.append(f"{_key(part)} || {value}")

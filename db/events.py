@@ -52,6 +52,15 @@ order by e.article_id, e.ordinal
 """
 
 
+def readable(e: str) -> str:
+    """SQL: whether ``_event`` reads row ``e`` without failing (a renderer that skips a column still
+    owes the caller the error Python would raise on it: it must answer NULL where this is false)."""
+    return (
+        f"(jsonb_typeof({e}.attributes) = 'object' and (jsonb_typeof({e}.evidence) is distinct from 'object'"
+        f" or {e}.evidence ?& array['text', 'start', 'end', 'score']))"
+    )
+
+
 def events_json(r: str, event: str) -> str:
     """SQL: the JSON array of the events of article row ``r`` (with ``id`` and ``sentiment_model``) in
     ``list_events_for_articles``' order, each rendered by ``event``, an expression over ``e``; NULL

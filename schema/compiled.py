@@ -1,10 +1,10 @@
 """Compiled reads: a query that selects only article fields the database can render runs as ONE statement.
 
-graphql-core resolves a page of articles field by field in Python and the tickers are a second
-query. For the documents front-ends send all day (``article``, ``articles`` with their nested
-sentiment and tickers) that work is mechanical, so ``CompiledQueries`` turns such a document, once, into
-a ``core.projections`` plan; each request then binds its variables, and ``services.articles.get_data_json``
-returns the whole ``data`` object as JSON text built by Postgres.
+graphql-core resolves a page of articles field by field in Python and the tickers and events are more
+queries. For the documents front-ends send all day (``article``, ``articles`` with their nested
+sentiment, tickers and events) that work is mechanical, so ``CompiledQueries`` turns such a document,
+once, into a ``core.projections`` plan; each request then binds its variables, and
+``services.articles.get_data_json`` returns the whole ``data`` object as JSON text built by Postgres.
 
 A document is compiled only after it parses and validates exactly as the schema would (the schema's own
 validation rules, token limit and extensions; an extension this module does not know disables compiling),
@@ -80,6 +80,7 @@ _PARTS: Final[Mapping[str, Mapping[str, tuple[str, str | None]]]] = {
         "status": ("status", None),
         "sentiment": ("sentiment", "Sentiment"),
         "tickers": ("tickers", "ArticleTicker"),
+        "events": ("events", "Event"),
     },
     "Sentiment": {
         "score": ("score", None),
@@ -95,6 +96,28 @@ _PARTS: Final[Mapping[str, Mapping[str, tuple[str, str | None]]]] = {
         "relevance": ("relevance", None),
         "sentiment": ("sentiment", "TickerSentiment"),
         "highlights": ("highlights", "Highlight"),
+        "ticker": ("ticker", "Ticker"),
+    },
+    # The reference ticker's own columns; its articles and sentiment series are left to strawberry.
+    "Ticker": {
+        "symbol": ("symbol", None),
+        "name": ("name", None),
+        "exchange": ("exchange", None),
+        "sector": ("sector", None),
+        "industry": ("industry", None),
+        "aliases": ("aliases", None),
+    },
+    # Event.article is left to strawberry.
+    "Event": {
+        "id": ("id", None),
+        "type": ("type", None),
+        "symbol": ("symbol", None),
+        "entity": ("entity", None),
+        "attributes": ("attributes", None),
+        "evidence": ("evidence", "Highlight"),
+        "confidence": ("confidence", None),
+        "model": ("model", None),
+        "publishedAt": ("published_at", None),
     },
     "TickerSentiment": {
         "score": ("score", None),
@@ -362,7 +385,8 @@ class CompiledQueries:
                 continue
             entry = known.get(name)
             field = parent.fields.get(name)
-            if entry is None or field is None:
+            # No rendered field takes arguments; one that someday does is not rendered with them.
+            if entry is None or field is None or any(d.node.arguments for d in sub):
                 raise _NotCompiled
             part_name, child = entry
             named = get_named_type(field.type)
