@@ -145,20 +145,9 @@ async def data(gql_deps: Deps, pool: asyncpg.Pool) -> Data:
         # Events beside the acquisition (ordinal 0) every scored article has: listed by ordinal, not id;
         # attributes of every scalar type in jsonb's key order; evidence absent, JSON null, not an
         # object, without a section; an older model's event and a pending article's are not listed.
-        attributes = {
-            "acquirer": "LUMN",
-            "target": 'Quotes " \\ é ✓ </script>',
-            "amount": 475000000,
-            "ratio": 0.25,
-            "whole": 3.0,
-            "negative": -12,
-            "big": 18446744073709551,
-            "private": True,
-            "cash": False,
-            "status": None,
-            "b": 1,
-            "a": 2,
-        }
+        attributes = {"consideration": "cash", "b": 1, "a": 2, "amount": 475_000_000, "ratio": 0.25}
+        attributes |= {"actual": -0.47, "whole": 3.0, "big": -99_999_999_999_999_999, "beat": True}
+        attributes |= {"final": False, "note": None, "target": 'Quotes " \\ é ✓ </script>\t'}
         no_section = {"text": "no section", "start": 7, "end": 17, "score": -0.25}
         hour = timedelta(hours=1)
         await conn.executemany(
@@ -362,7 +351,10 @@ async def test_compiled_equals_strawberry(
     listed = orjson.loads(body)["data"]["article"]["events"]
     assert [e["type"] for e in listed] == ["acquisition", "merger", "guidance", "earnings", "legal"]
     assert [e["evidence"] for e in listed[2:]] == [None, None, None]
-    assert b'"attributes":{"a":2,"b":1,"big":18446744073709551,' in body and b'"confidence":0.00001}' in body
+    assert (
+        b'"attributes":{"a":2,"b":1,"big":-99999999999999999,"beat":true,' in body
+        and b'"confidence":0.00001}' in body
+    )
 
 
 @dataclass(frozen=True, slots=True)
