@@ -108,9 +108,18 @@ with job as (
 ), article as (
     update articles a set status = 'failed'
     from job where a.id = job.article_id and job.status = 'failed' and a.status = 'pending'
+    returning a.id
 )
-select status, run_after from job
+select status, run_after, (select id from article) as failed_article from job
 """
+
+
+@dataclass(frozen=True, slots=True)
+class FailedAttempt:
+    status: str  # 'queued' (a retry at run_after) or 'failed' (dead-lettered)
+    run_after: datetime
+    # The article this dead letter turned from pending to failed, if it did: readers must see it.
+    failed_article: int | None
 
 
 async def fail_job(
@@ -121,10 +130,12 @@ async def fail_job(
     error: str,
     backoff_base_s: float,
     backoff_max_s: float,
-) -> tuple[str, datetime] | None:
-    """Schedule a retry or dead-letter; returns (new status, run_after), None if we no longer own the job."""
+) -> FailedAttempt | None:
+    """Schedule a retry or dead-letter; None if we no longer own the job."""
     row = await conn.fetchrow(_FAIL, job_id, error[:4000], backoff_base_s, backoff_max_s, worker_id)
-    return (row["status"], row["run_after"]) if row is not None else None
+    if row is None:
+        return None
+    return FailedAttempt(row["status"], row["run_after"], row["failed_article"])
 
 
 # Any worker may run this: it re-queues jobs whose owner stopped heartbeating (kill -9, lost host).
@@ -142,16 +153,20 @@ with stale as (
 ), article as (
     update articles a set status = 'failed'
     from stale where a.id = stale.article_id and stale.status = 'failed' and a.status = 'pending'
+    returning a.id
 )
-select count(*) from stale
+select (select count(*) from stale) as reclaimed,
+       coalesce((select array_agg(id order by id) from article), '{}') as failed_articles
 """
 
 
-async def reclaim_stale_jobs(conn: asyncpg.Connection, *, timeout_s: float) -> int:
-    count: int = await conn.fetchval(_RECLAIM, timeout_s)
-    if count:
+async def reclaim_stale_jobs(conn: asyncpg.Connection, *, timeout_s: float) -> tuple[int, list[int]]:
+    """(jobs re-queued or dead-lettered, articles those dead letters turned from pending to failed)."""
+    row = await conn.fetchrow(_RECLAIM, timeout_s)
+    assert row is not None
+    if row["reclaimed"]:
         await conn.execute("select pg_notify($1, '')", CHANNEL)
-    return count
+    return int(row["reclaimed"]), list(row["failed_articles"])
 
 
 _STATS = """
@@ -250,18 +265,24 @@ with retried as (
 ), article as (
     update articles a set status = 'pending'
     from retried where a.id = retried.article_id and a.status = 'failed'
+    returning a.id
 )
-select count(*) from retried
+select (select count(*) from retried) as retried,
+       coalesce((select array_agg(id order by id) from article), '{}') as pending_articles
 """
 
 
-async def retry_failed_jobs(conn: asyncpg.Connection, *, job_ids: Sequence[int] | None) -> int:
-    """Re-queue dead-lettered jobs (all of them when ``job_ids`` is None); returns how many."""
+async def retry_failed_jobs(
+    conn: asyncpg.Connection, *, job_ids: Sequence[int] | None
+) -> tuple[int, list[int]]:
+    """Re-queue dead-lettered jobs (all of them when ``job_ids`` is None): (how many, the articles that
+    went from failed back to pending)."""
     async with conn.transaction():
-        count: int = await conn.fetchval(_RETRY_FAILED, list(job_ids) if job_ids is not None else None)
-        if count:
+        row = await conn.fetchrow(_RETRY_FAILED, list(job_ids) if job_ids is not None else None)
+        assert row is not None
+        if row["retried"]:
             await conn.execute("select pg_notify($1, '')", CHANNEL)
-    return count
+    return int(row["retried"]), list(row["pending_articles"])
 
 
 # Backfill: one job per article not yet scored by ``model``, skipping articles with an open job for it.

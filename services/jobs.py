@@ -36,7 +36,16 @@ async def list_article_jobs(deps: Deps, *, article_id: int) -> list[ScoreJob]:
 async def retry_failed_jobs(deps: Deps, *, job_ids: Sequence[int] | None = None) -> int:
     """Re-queue dead-lettered jobs with a fresh attempt budget; all of them when ``job_ids`` is None."""
     async with deps.connection() as conn:
-        return await db_jobs.retry_failed_jobs(conn, job_ids=job_ids)
+        count, pending = await db_jobs.retry_failed_jobs(conn, job_ids=job_ids)
+    await _status_changed(deps, pending)
+    return count
+
+
+async def _status_changed(deps: Deps, article_ids: Sequence[int]) -> None:
+    """Articles whose status a queue change rewrote (pending <-> failed): cached reads show the status,
+    so their entries must go like those of any other write."""
+    if article_ids and deps.cache is not None:
+        await deps.cache.bump_articles(article_ids=article_ids, symbols=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +106,9 @@ async def claim_jobs(deps: Deps, *, limit: int, model: str, worker_id: str) -> l
 
 
 async def fail_job(deps: Deps, *, job_id: int, worker_id: str, error: str) -> tuple[str, datetime] | None:
+    """Schedule a retry or dead-letter: (new status, run_after); None if we no longer own the job."""
     async with deps.connection() as conn:
-        return await db_jobs.fail_job(
+        attempt = await db_jobs.fail_job(
             conn,
             job_id=job_id,
             worker_id=worker_id,
@@ -106,6 +116,11 @@ async def fail_job(deps: Deps, *, job_id: int, worker_id: str, error: str) -> tu
             backoff_base_s=deps.settings.worker_backoff_base_s,
             backoff_max_s=deps.settings.worker_backoff_max_s,
         )
+    if attempt is None:
+        return None
+    if attempt.failed_article is not None:
+        await _status_changed(deps, [attempt.failed_article])
+    return attempt.status, attempt.run_after
 
 
 async def release_jobs(deps: Deps, *, job_ids: Sequence[int], worker_id: str) -> int:
@@ -118,7 +133,11 @@ async def keep_alive(deps: Deps, *, job_ids: Sequence[int], worker_id: str) -> i
     async with deps.connection() as conn:
         if job_ids:
             await db_jobs.heartbeat_jobs(conn, job_ids=job_ids, worker_id=worker_id)
-        return await db_jobs.reclaim_stale_jobs(conn, timeout_s=deps.settings.worker_heartbeat_timeout_s)
+        count, failed = await db_jobs.reclaim_stale_jobs(
+            conn, timeout_s=deps.settings.worker_heartbeat_timeout_s
+        )
+    await _status_changed(deps, failed)
+    return count
 
 
 async def count_open_jobs(deps: Deps, *, model: str) -> int:
