@@ -19,7 +19,7 @@ from api._state import State
 from api.auth import AuthMiddleware
 from api.deadline import DeadlineMiddleware
 from api.errors import EXCEPTION_HANDLERS
-from api.hits import HitMiddleware
+from api.hits import CompiledReads, HitMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.middleware import BodyLimitMiddleware, CatchAllMiddleware
 from api.ratelimits import RateLimitMiddleware
@@ -114,10 +114,14 @@ def create_app(
     ``serving``: this process exists to serve the app (``app_factory``), so it may tune the process
     (``tune_gc``); tests and tools that build apps in their own process leave it off."""
     reads = caching.GraphQLReads(settings)
+    app_routes = routes(settings)
+    compiled = _compiled_reads(app_routes)
     return TickertoneApp(
-        hits=lambda stack: HitMiddleware(stack, reads=reads),
+        hits=lambda stack: HitMiddleware(
+            stack, reads=reads, compiled=compiled, timeout_s=settings.request_timeout_s
+        ),
         debug=False,  # tracebacks never reach clients, even in development
-        routes=routes(settings),
+        routes=app_routes,
         middleware=middleware(settings, reads),
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan(settings, scorer_factory=scorer_factory, serving=serving),
@@ -145,6 +149,15 @@ class TickertoneApp(Starlette):
                 self.middleware_stack = self.build_middleware_stack()
             entry = self._entry = self._hits(self.middleware_stack)
         await entry(scope, receive, send)
+
+
+def _compiled_reads(app_routes: list[BaseRoute]) -> CompiledReads | None:
+    """The GraphQL view, whose compiled path the hit path also answers with when the cache is off."""
+    for route in app_routes:
+        endpoint = getattr(route, "endpoint", None)
+        if getattr(route, "path", None) == "/graphql" and hasattr(endpoint, "execute_compiled"):
+            return cast(CompiledReads, endpoint)
+    return None
 
 
 def app_factory() -> Starlette:

@@ -33,6 +33,10 @@ class DeadlineMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.guard(self.app, scope, receive, send)
+
+    async def guard(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run ``app`` for this HTTP request under the deadline (the hit path guards its own work)."""
         loop = asyncio.get_running_loop()
         # Resolved by whichever comes first: the response starting, the request ending, the deadline.
         wake: asyncio.Future[None] = loop.create_future()
@@ -53,7 +57,7 @@ class DeadlineMiddleware:
             await send(message)
 
         async def run() -> None:
-            await self.app(scope, receive, guarded_send)
+            await app(scope, receive, guarded_send)
 
         task = asyncio.create_task(run())
         task.add_done_callback(wake_up)

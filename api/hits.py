@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, Protocol
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,13 +46,14 @@ from api.caching import (
     send_rest_entry,
     visibility,
 )
+from api.deadline import DeadlineMiddleware
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.middleware import internal_error
 from api.ratelimits import raw_rate_headers, refusal
 from core.errors import TickertoneError
 from services.deps import Deps
 from services.keys import ApiKey, known_key
-from services.ratelimit import charge_and_lookup
+from services.ratelimit import charge, charge_and_lookup
 from services.reads_cache import Entry
 
 log = logging.getLogger("api.hits")
@@ -65,12 +66,32 @@ _HIT_HEADERS: Final = ((b"content-type", b"application/json"), (b"x-cache", b"hi
 _FULL_PATH_HEADERS: Final = frozenset({IDEMPOTENCY_HEADER.encode(), b"transfer-encoding"})
 
 
-class _Prepared:
-    __slots__ = ("cost", "digests", "read")
+class CompiledReads(Protocol):
+    """The GraphQL view's compiled path (``schema.view.GraphQLView``)."""
 
-    def __init__(self, cost: int, read: GraphQLRead) -> None:
+    def takes_compiled(self, content_type: str, accept: str) -> bool: ...
+
+    async def execute_compiled(
+        self, deps: Deps, query: str, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> bytes | None: ...
+
+
+class _Prepared:
+    __slots__ = ("cost", "digests", "operation_name", "query", "read", "variables")
+
+    def __init__(
+        self,
+        cost: int,
+        read: GraphQLRead,
+        query: str,
+        variables: dict[str, Any],
+        operation_name: str | None,
+    ) -> None:
         self.cost = cost
         self.read = read
+        self.query = query
+        self.variables = variables
+        self.operation_name = operation_name
         # visibility -> the entry's digest: a handful of scope sets, and sha256 is not free.
         self.digests: dict[str, str] = {}
 
@@ -82,9 +103,20 @@ class _Prepared:
 
 
 class HitMiddleware:
-    def __init__(self, app: ASGIApp, *, reads: GraphQLReads, size: int = 1024) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        reads: GraphQLReads,
+        compiled: CompiledReads | None = None,
+        timeout_s: float = 2.0,
+        size: int = 1024,
+    ) -> None:
         self.app = app
         self.reads = reads
+        self.compiled = compiled
+        # The uncached compiled path answers under the same per-request deadline as the full stack.
+        self._deadline = DeadlineMiddleware(app, timeout_s=timeout_s)
         self.size = size
         # Exact body bytes -> what the cache needs of them, or None for "not for this path".
         self._prepared: OrderedDict[bytes, _Prepared | None] = OrderedDict()
@@ -98,10 +130,22 @@ class HitMiddleware:
             await self.app(scope, receive, send)
             return
         deps: Deps = scope["state"]["deps"]
-        request = _scan(scope["headers"]) if deps.settings.response_cache else None
+        cached = deps.settings.response_cache
+        request = _scan(scope["headers"]) if cached or (graphql and self.compiled is not None) else None
         key = known_key(deps, key=request.secret) if request is not None else None
         if request is None or key is None or key.persisted_only or "read" not in key.scopes:
             await self.app(scope, receive, send)
+            return
+        compiled = self.compiled
+        if not cached:
+            if (
+                compiled is None
+                or not 0 < request.length <= _MAX_BODY
+                or not compiled.takes_compiled(request.content_type, request.accept)
+            ):
+                await self.app(scope, receive, send)
+                return
+            await self._uncached(scope, receive, send, deps, key, compiled)
             return
         answered = False
 
@@ -152,6 +196,62 @@ class HitMiddleware:
                 return None
         remember_body(scope, body)
         return replay(body, receive)
+
+    async def _uncached(
+        self, scope: Scope, receive: Receive, send: Send, deps: Deps, key: ApiKey, compiled: CompiledReads
+    ) -> None:
+        """Response cache off: a query the compiled path answers (one SQL statement) is answered here,
+        with the full stack's checks, charge and headers, under its deadline; anything else goes on."""
+
+        async def run(scope: Scope, receive: Receive, send: Send) -> None:
+            body = await _read_body(receive)
+            if body is None:  # the client went away
+                return
+            onward = replay(body, receive)
+            prepared = self._prepare(body)
+            if prepared is None or self.reads.limit_errors(prepared.read, prepared.variables):
+                # The full stack refuses it with its code (or answers it through strawberry).
+                remember_body(scope, body)
+                await self.app(scope, onward, send)
+                return
+            try:
+                policy, decision = await charge(deps, key=key, cost=prepared.cost)
+            except TickertoneError:  # a cost no budget covers: the full stack says so, uncharged
+                await self.app(scope, onward, send)
+                return
+            if not decision.allowed:
+                await refusal(scope, policy, decision, prepared.cost)(scope, receive, send)
+                return
+            data = await compiled.execute_compiled(
+                deps, prepared.query, prepared.variables, prepared.operation_name
+            )
+            if data is None:  # strawberry answers; the charge stands
+                scope[PENDING] = PendingCharge(deps, key, prepared.cost, policy, decision)
+                remember_body(scope, body)
+                await self.app(scope, onward, send)
+                return
+            headers = [
+                (b"content-length", str(len(data)).encode()),
+                (b"content-type", b"application/json"),
+                *raw_rate_headers(policy, decision),
+            ]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": data})
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self._deadline.guard(run, scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await internal_error(scope, receive, send)
 
     async def _rest(
         self, scope: Scope, receive: Receive, send: Send, deps: Deps, key: ApiKey, request: _Request
@@ -214,6 +314,8 @@ class _Request:
     length: int
     host: str
     if_none_match: str | None
+    content_type: str
+    accept: str
 
 
 def _scan(headers: list[tuple[bytes, bytes]]) -> _Request | None:
@@ -223,6 +325,7 @@ def _scan(headers: list[tuple[bytes, bytes]]) -> _Request | None:
     length = 0
     host = ""
     if_none_match: str | None = None
+    content_type = accept = ""
     for name, value in headers:
         if name == b"x-api-key" or name == b"authorization":
             match = BEARER.match(value.decode("latin-1")) if name == b"authorization" else None
@@ -235,9 +338,13 @@ def _scan(headers: list[tuple[bytes, bytes]]) -> _Request | None:
             host = value.decode("latin-1")
         elif name == b"if-none-match":
             if_none_match = value.decode("latin-1")
+        elif name == b"content-type":
+            content_type = value.decode("latin-1")
+        elif name == b"accept":
+            accept = value.decode("latin-1")
         elif name in _FULL_PATH_HEADERS:
             return None
-    return None if secret is None else _Request(secret, length, host, if_none_match)
+    return None if secret is None else _Request(secret, length, host, if_none_match, content_type, accept)
 
 
 def _prepare(reads: GraphQLReads, body: bytes) -> _Prepared | None:
@@ -248,8 +355,8 @@ def _prepare(reads: GraphQLReads, body: bytes) -> _Prepared | None:
     if not isinstance(payload, dict) or not payload.keys() <= _PAYLOAD_KEYS:
         return None
     parts = operation_parts(payload.get("query"), payload)
-    if parts is None:
-        return None
+    if parts is None or not isinstance(payload.get("variables"), dict | None):
+        return None  # ("variables": [] reads as {} to the cache; strawberry refuses it: let it)
     query, variables, operation_name = parts
     call = inspect_graphql(method="POST", query_string=b"", body=body)
     if call.scopes != {"read"}:
@@ -258,7 +365,7 @@ def _prepare(reads: GraphQLReads, body: bytes) -> _Prepared | None:
         read = reads.read(query, variables, operation_name)
     except GraphQLRejection:
         return None  # the full path refuses it with its code
-    return _Prepared(cost=call.cost, read=read)
+    return _Prepared(call.cost, read, query, variables, operation_name)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -102,11 +102,16 @@ class RateLimitMiddleware:
         if _read_through(scope, deps):
             await self._deferred(scope, receive, send, deps=deps, key=key, cost=cost)
             return
-        try:
-            policy, decision = await charge(deps, key=key, cost=cost)
-        except TickertoneError as exc:
-            await problem_for(Request(scope), exc)(scope, receive, send)
-            return
+        pending = pending_charge(scope)
+        if pending is not None and pending.policy is not None and pending.decision is not None:
+            # The hit path charged it already (a compiled read it passed on): that charge stands.
+            policy, decision = pending.policy, pending.decision
+        else:
+            try:
+                policy, decision = await charge(deps, key=key, cost=cost)
+            except TickertoneError as exc:
+                await problem_for(Request(scope), exc)(scope, receive, send)
+                return
         if not decision.allowed:
             await refusal(scope, policy, decision, cost)(scope, receive, send)
             return

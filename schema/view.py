@@ -60,6 +60,10 @@ class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = TextWebSocketAdapter
     _compiled: CompiledQueries | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._takes: dict[tuple[str, str], bool] = {}
+
     @property
     def compiled(self) -> CompiledQueries:
         if self._compiled is None or self._compiled.schema is not self.schema:
@@ -104,12 +108,30 @@ class GraphQLView(GraphQL[Context, None]):
             response = Response(self.encode_json(body), exc.status_code, media_type="application/json")
         await response(scope, receive, send)
 
+    def takes_compiled(self, content_type: str, accept: str) -> bool:
+        """Whether a POST with these headers may be answered by the compiled path: a JSON body, and
+        not a request for an incremental (streamed) response."""
+        known = self._takes.get((content_type, accept))
+        if known is None:
+            known = "application/json" in _media_type(content_type) and not (
+                self._get_stream_transport_from_headers({"accept": accept})
+            )
+            if len(self._takes) < 256:  # clients send a handful of header pairs
+                self._takes[(content_type, accept)] = known
+        return known
+
+    async def execute_compiled(
+        self, deps: Deps, query: str, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> bytes | None:
+        """The response body of the compiled path, or None when strawberry must answer."""
+        return await self.compiled.execute(deps, query, variables, operation_name)
+
     async def _compiled_response(self, request: Request) -> Response | None:
         """The answer of the compiled path, or None for strawberry (which reads the cached body again)."""
         if request.method != "POST":
             return None
-        content_type = _media_type(request.headers.get("content-type", ""))
-        if "application/json" not in content_type or self._get_stream_transport_from_headers(request.headers):
+        headers = request.headers
+        if not self.takes_compiled(headers.get("content-type", ""), headers.get("accept", "")):
             return None
         try:
             payload = orjson.loads(await request.body())
@@ -128,7 +150,7 @@ class GraphQLView(GraphQL[Context, None]):
         ):
             return None
         deps: Deps = request.state.deps
-        body = await self.compiled.execute(deps, query, variables, operation_name)
+        body = await self.execute_compiled(deps, query, variables, operation_name)
         if body is None:
             return None
         return Response(body, 200, media_type="application/json")

@@ -7,14 +7,27 @@ paths on the same app, key and cache entry.
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+import pytest_asyncio
 
 from api import hits
+from api.app import create_app
 from api.ratelimits import raw_rate_headers
+from core.records import ArticleIn
+from core.settings import Settings
+from schema.view import GraphQLView
+from services.deps import Deps
+from services.ingest import ingest_articles
+from tests.api.conftest import serve
 from tests.auth.conftest import MakeKey
 
 FULL = "/graphql?via=full"
@@ -173,3 +186,116 @@ async def test_an_unexpected_error_on_the_hit_path_is_a_logged_500_problem(
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "internal" and "boom" not in response.text
     assert any("unhandled error on POST /graphql" in r.getMessage() for r in caplog.records)
+
+
+# ------------------------------------------------------------------ response cache off: compiled reads
+
+
+@pytest_asyncio.fixture(scope="module")
+async def uncached(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with the response cache off, and one article only its source finds."""
+    deps = Deps(settings=settings, pool=pool)
+    await ingest_articles(
+        deps,
+        articles=[
+            ArticleIn(
+                source=_UNCACHED_SOURCE,
+                external_id=uuid.uuid4().hex,
+                title='A "quoted" title',
+                body="A body.",
+                published_at=datetime(2026, 4, 1, tzinfo=UTC),
+            )
+        ],
+    )
+    app = create_app(settings.model_copy(update={"response_cache": False, "request_timeout_s": 0.5}))
+    async with serve(app) as client:
+        yield client
+
+
+_UNCACHED_SOURCE = f"uncached-{uuid.uuid4().hex[:8]}"
+_COMPILED = {
+    "query": "query($s: [String!]) { articles(first: 5, filter: {sources: $s})"
+    " { edges { cursor node { id title publishedAt status } } pageInfo { hasNextPage } } }",
+    "variables": {"s": [_UNCACHED_SOURCE]},
+}
+
+
+async def test_uncached_compiled_read_is_the_full_paths_answer_byte_for_byte(
+    uncached: httpx.AsyncClient, make_key: MakeKey, hit_path_runs: list[int]
+) -> None:
+    key = await make_key(["read"])
+    for headers in ({"X-API-Key": key}, {"Authorization": f"Bearer {key}"}):
+        await uncached.post("/graphql", json=_COMPILED, headers=headers)  # authenticates the key
+        fast = await uncached.post("/graphql", json=_COMPILED, headers=headers)
+        full = await uncached.post(FULL, json=_COMPILED, headers=headers)
+        edges = fast.json()["data"]["articles"]["edges"]
+        assert fast.status_code == 200 and edges[0]["node"]["title"] == 'A "quoted" title'
+        assert _comparable(fast) == _comparable(full)
+        assert "x-cache" not in fast.headers
+        assert fast.headers["ratelimit"].startswith('"default";r=')
+    assert len(hit_path_runs) == 3
+
+
+async def test_uncached_reads_are_charged_once_whichever_path_answers(
+    uncached: httpx.AsyncClient, make_key: MakeKey, hit_path_runs: list[int]
+) -> None:
+    # Burst 3: a request charged twice would make the third or fourth a 429 too early.
+    key = await make_key(["read"], rate=3)
+    headers = {"X-API-Key": key}
+    assert (await uncached.post("/graphql", json=_COMPILED, headers=headers)).status_code == 200
+    assert (await uncached.post("/graphql", json=_COMPILED, headers=headers)).status_code == 200
+    assert len(hit_path_runs) == 1
+    # Not compiled (sentimentScale is no article read): charged here, answered by strawberry.
+    strawberry = await uncached.post("/graphql", json=_query(), headers=headers)
+    assert strawberry.status_code == 200 and strawberry.json()["data"]
+    assert strawberry.headers["ratelimit"].startswith('"default";r=')
+    refused = await uncached.post("/graphql", json=_COMPILED, headers=headers)
+    assert refused.status_code == 429
+
+
+async def test_uncached_refusals_and_limits_are_the_full_paths(
+    uncached: httpx.AsyncClient, make_key: MakeKey
+) -> None:
+    answers = []
+    for path in ("/graphql", FULL):
+        key = await make_key(["read"], rate=2)
+        headers = {"X-API-Key": key}
+        for _ in range(2):
+            assert (await uncached.post(path, json=_COMPILED, headers=headers)).status_code == 200
+        answers.append(await uncached.post(path, json=_COMPILED, headers=headers))
+    fast, full = answers
+    assert fast.status_code == full.status_code == 429
+    assert fast.json() == full.json() | {"instance": fast.json()["instance"]}
+    assert fast.headers["retry-after"] == full.headers["retry-after"]
+
+    key = await make_key(["read"])
+    headers = {"X-API-Key": key}
+    await uncached.post("/graphql", json=_COMPILED, headers=headers)
+    too_many = {"query": "{ articles(first: 1000) { edges { node { id } } } }"}
+    fast_limit = await uncached.post("/graphql", json=too_many, headers=headers)
+    full_limit = await uncached.post(FULL, json=too_many, headers=headers)
+    assert fast_limit.json()["errors"][0]["extensions"]["code"] == "out_of_range"
+    assert _comparable(fast_limit) == _comparable(full_limit)
+
+
+async def test_an_uncached_read_past_its_deadline_is_the_full_paths_503(
+    uncached: httpx.AsyncClient, make_key: MakeKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = await make_key(["read"])
+    headers = {"X-API-Key": key}
+    await uncached.post("/graphql", json=_COMPILED, headers=headers)
+
+    async def stalled(*args: Any, **kwargs: Any) -> bytes | None:
+        await asyncio.sleep(5)  # Postgres silently dropping packets
+        return None
+
+    monkeypatch.setattr(GraphQLView, "execute_compiled", stalled)
+    answers = []
+    for path in ("/graphql", FULL):
+        started = time.monotonic()
+        answers.append(await uncached.post(path, json=_COMPILED, headers=headers))
+        assert time.monotonic() - started < 2.0  # the 0.5 s deadline, not the 5 s stall
+    fast, full = answers
+    assert fast.status_code == full.status_code == 503
+    assert fast.headers["retry-after"] == full.headers["retry-after"] == "1"
+    assert fast.json() == full.json() | {"instance": fast.json()["instance"]}

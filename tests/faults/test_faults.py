@@ -168,9 +168,13 @@ async def _load(client: httpx.AsyncClient, ids: list[int], seconds: float, out: 
 
 
 def _app_settings(
-    settings: Settings, *, redis_port: int | None = None, pg_port: int | None = None
+    settings: Settings,
+    *,
+    redis_port: int | None = None,
+    pg_port: int | None = None,
+    response_cache: bool = True,
 ) -> Settings:
-    update: dict[str, object] = {}
+    update: dict[str, object] = {"response_cache": response_cache}
     if redis_port is not None:
         update["redis_url"] = type(settings.redis_url)(f"redis://127.0.0.1:{redis_port}/0")
     if pg_port is not None:
@@ -200,6 +204,7 @@ async def _through_proxy(
     service: str,
     mode: Mode,
     seconds: tuple[float, float, float],
+    response_cache: bool = True,
 ) -> tuple[list[Sample], float, float]:
     """Load the app for ``seconds[0]``, with the proxy to ``service`` in ``mode`` for ``seconds[1]``, then
     restored for ``seconds[2]``; returns the samples and when the fault began and ended."""
@@ -207,7 +212,7 @@ async def _through_proxy(
     await proxy.start()
     samples: list[Sample] = []
     port = {"redis_port": proxy.port} if service == "redis" else {"pg_port": proxy.port}
-    app = create_app(_app_settings(settings, **port))
+    app = create_app(_app_settings(settings, **port, response_cache=response_cache))
     try:
         async with serve(app, headers=auth_headers) as client:
             await _load(client, article_ids, seconds[0], samples)
@@ -272,8 +277,10 @@ async def test_redis_blackholed(
     assert _first_hit_after(samples, restored) < 1.0
 
 
+# Cache off, compiled reads are answered by the hit path under its own deadline: the same promises.
+@pytest.mark.parametrize("response_cache", [True, False], ids=["cache", "no-cache"])
 async def test_postgres_restarted(
-    settings: Settings, auth_headers: dict[str, str], article_ids: list[int]
+    settings: Settings, auth_headers: dict[str, str], article_ids: list[int], response_cache: bool
 ) -> None:
     samples, down, up = await _through_proxy(
         settings,
@@ -283,6 +290,7 @@ async def test_postgres_restarted(
         service="postgres",
         mode="cut",
         seconds=(1.0, 1.5, 2.0),
+        response_cache=response_cache,
     )
     _assert_no_500(samples)
     outage = [s for s in samples if down <= s.started < up]
@@ -295,8 +303,10 @@ async def test_postgres_restarted(
     assert first_ok - up < 1.0
 
 
+# Cache off, compiled reads are answered by the hit path under its own deadline: the same promises.
+@pytest.mark.parametrize("response_cache", [True, False], ids=["cache", "no-cache"])
 async def test_postgres_blackholed_answers_within_the_deadline(
-    settings: Settings, auth_headers: dict[str, str], article_ids: list[int]
+    settings: Settings, auth_headers: dict[str, str], article_ids: list[int], response_cache: bool
 ) -> None:
     """A silent Postgres (no reset, no reply): every request still answers within the 2 s deadline."""
     samples, silenced, restored = await _through_proxy(
@@ -307,6 +317,7 @@ async def test_postgres_blackholed_answers_within_the_deadline(
         service="postgres",
         mode="blackhole",
         seconds=(1.0, 3.0, 2.0),
+        response_cache=response_cache,
     )
     _assert_no_500(samples)
     outage = [s for s in samples if silenced <= s.started < restored]
