@@ -18,6 +18,12 @@ A hit is sent here with the headers the full path sends (REST: ``ETag``, 304 on 
 ``Cache-Control``); a refusal is the same 429. Anything else goes down the full stack untouched; a miss
 goes down with its charge settled and its storage key known (``PendingCharge.miss``), so it is neither
 charged twice nor looked up twice.
+
+With the response cache off, the same callers' GraphQL queries that the view's compiled path answers
+(one SQL statement for the whole ``data``) are answered here too: the GraphQL front's limit check, the
+charge, the compiled read and the full stack's headers, under the full stack's per-request deadline
+(``DeadlineMiddleware.guard``). What the compiled path declines goes down the full stack with its
+charge standing (a settled ``PendingCharge``).
 """
 
 from __future__ import annotations
