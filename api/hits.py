@@ -143,15 +143,12 @@ class HitMiddleware:
             await self.app(scope, receive, send)
             return
         compiled = self.compiled
-        if not cached:
-            if (
-                compiled is None
-                or not 0 < request.length <= _MAX_BODY
-                or not compiled.takes_compiled(request.content_type, request.accept)
-            ):
-                await self.app(scope, receive, send)
-                return
-            await self._uncached(scope, receive, send, deps, key, compiled)
+        if not cached and (
+            compiled is None
+            or not 0 < request.length <= _MAX_BODY
+            or not compiled.takes_compiled(request.content_type, request.accept)
+        ):
+            await self.app(scope, receive, send)
             return
         answered = False
 
@@ -161,7 +158,14 @@ class HitMiddleware:
             await send(message)
 
         try:
-            if graphql:
+            if not cached and compiled is not None:
+
+                async def uncached(scope: Scope, receive: Receive, send: Send) -> None:
+                    await self._uncached(scope, receive, send, deps, key, compiled)
+
+                await self._deadline.guard(uncached, scope, receive, answer)
+                onward = None
+            elif graphql:
                 onward = await self._graphql(scope, receive, answer, deps, key, request.length)
             elif request.length <= 0 and not key_in_query(scope["query_string"]):
                 onward = await self._rest(scope, receive, answer, deps, key, request)
@@ -206,58 +210,42 @@ class HitMiddleware:
     async def _uncached(
         self, scope: Scope, receive: Receive, send: Send, deps: Deps, key: ApiKey, compiled: CompiledReads
     ) -> None:
-        """Response cache off: a query the compiled path answers (one SQL statement) is answered here,
-        with the full stack's checks, charge and headers, under its deadline; anything else goes on."""
-
-        async def run(scope: Scope, receive: Receive, send: Send) -> None:
-            body = await _read_body(receive)
-            if body is None:  # the client went away
-                return
-            onward = replay(body, receive)
-            prepared = self._prepare(body)
-            if prepared is None or self.reads.limit_errors(prepared.read, prepared.variables):
-                # The full stack refuses it with its code (or answers it through strawberry).
-                remember_body(scope, body)
-                await self.app(scope, onward, send)
-                return
-            try:
-                policy, decision = await charge(deps, key=key, cost=prepared.cost)
-            except TickertoneError:  # a cost no budget covers: the full stack says so, uncharged
-                await self.app(scope, onward, send)
-                return
-            if not decision.allowed:
-                await refusal(scope, policy, decision, prepared.cost)(scope, receive, send)
-                return
-            data = await compiled.execute_compiled(
-                deps, prepared.query, prepared.variables, prepared.operation_name
-            )
-            if data is None:  # strawberry answers; the charge stands
-                scope[PENDING] = PendingCharge(deps, key, prepared.cost, policy, decision)
-                remember_body(scope, body)
-                await self.app(scope, onward, send)
-                return
-            headers = [
-                (b"content-length", str(len(data)).encode()),
-                (b"content-type", b"application/json"),
-                *raw_rate_headers(policy, decision),
-            ]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": data})
-
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
+        """Response cache off (run under the full stack's deadline): a query the compiled path answers
+        (one SQL statement) is answered here with the full stack's checks, charge and headers; anything
+        else goes on."""
+        body = await _read_body(receive)
+        if body is None:  # the client went away
+            return
+        onward = replay(body, receive)
+        prepared = self._prepare(body)
+        if prepared is None or self.reads.limit_errors(prepared.read, prepared.variables):
+            # The full stack refuses it with its code (or answers it through strawberry).
+            remember_body(scope, body)
+            await self.app(scope, onward, send)
+            return
         try:
-            await self._deadline.guard(run, scope, receive, tracking_send)
-        except Exception:
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            if started:
-                raise
-            await internal_error(scope, receive, send)
+            policy, decision = await charge(deps, key=key, cost=prepared.cost)
+        except TickertoneError:  # a cost no budget covers: the full stack says so, uncharged
+            await self.app(scope, onward, send)
+            return
+        if not decision.allowed:
+            await refusal(scope, policy, decision, prepared.cost)(scope, receive, send)
+            return
+        data = await compiled.execute_compiled(
+            deps, prepared.query, prepared.variables, prepared.operation_name
+        )
+        if data is None:  # strawberry answers; the charge stands
+            scope[PENDING] = PendingCharge(deps, key, prepared.cost, policy, decision)
+            remember_body(scope, body)
+            await self.app(scope, onward, send)
+            return
+        headers = [
+            (b"content-length", str(len(data)).encode()),
+            (b"content-type", b"application/json"),
+            *raw_rate_headers(policy, decision),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
 
     async def _rest(
         self, scope: Scope, receive: Receive, send: Send, deps: Deps, key: ApiKey, request: _Request
