@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib
-import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any, cast
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -19,35 +17,20 @@ from api._state import State
 from api.auth import AuthMiddleware
 from api.deadline import DeadlineMiddleware
 from api.errors import EXCEPTION_HANDLERS
-from api.hits import CompiledReads, HitMiddleware
+from api.hits import HitMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.middleware import BodyLimitMiddleware, CatchAllMiddleware
 from api.ratelimits import RateLimitMiddleware
 from core.settings import Settings
+from schema.view import GraphQLView, graphql_routes, graphql_view
 from services.deps import open_deps
 from services.score_text import TextScorerFactory, install_text_scorer
 
-log = logging.getLogger("api")
 
-
-def graphql_routes(settings: Settings) -> list[BaseRoute]:
-    """``/graphql`` from ``schema.view`` once the GraphQL package provides it; none until then."""
-    # Imported by name so the app (and mypy) work before schema/view.py exists.
-    try:
-        module = importlib.import_module("schema.view")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("schema", "schema.view"):
-            raise
-        log.info("schema.view is not there yet: /graphql is not mounted")
-        return []
-    factory = cast(Callable[[Settings], list[BaseRoute]], module.graphql_routes)
-    return factory(settings)
-
-
-def routes(settings: Settings) -> list[BaseRoute]:
+def routes(settings: Settings, view: GraphQLView) -> list[BaseRoute]:
     return [
         # First: the router tries routes in order, and /graphql takes most of the traffic.
-        *graphql_routes(settings),
+        *graphql_routes(settings, view),
         *health.routes(),
         *articles.routes(),
         *tickers.routes(),
@@ -114,14 +97,14 @@ def create_app(
     ``serving``: this process exists to serve the app (``app_factory``), so it may tune the process
     (``tune_gc``); tests and tools that build apps in their own process leave it off."""
     reads = caching.GraphQLReads(settings)
-    app_routes = routes(settings)
-    compiled = _compiled_reads(app_routes)
+    # One view: its compiled path also answers uncached reads in front of the stack (api.hits).
+    view = graphql_view(settings)
     return TickertoneApp(
         hits=lambda stack: HitMiddleware(
-            stack, reads=reads, compiled=compiled, timeout_s=settings.request_timeout_s
+            stack, reads=reads, compiled=view, timeout_s=settings.request_timeout_s
         ),
         debug=False,  # tracebacks never reach clients, even in development
-        routes=app_routes,
+        routes=routes(settings, view),
         middleware=middleware(settings, reads),
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan(settings, scorer_factory=scorer_factory, serving=serving),
@@ -149,15 +132,6 @@ class TickertoneApp(Starlette):
                 self.middleware_stack = self.build_middleware_stack()
             entry = self._entry = self._hits(self.middleware_stack)
         await entry(scope, receive, send)
-
-
-def _compiled_reads(app_routes: list[BaseRoute]) -> CompiledReads | None:
-    """The GraphQL view, whose compiled path the hit path also answers with when the cache is off."""
-    for route in app_routes:
-        endpoint = getattr(route, "endpoint", None)
-        if getattr(route, "path", None) == "/graphql" and hasattr(endpoint, "execute_compiled"):
-            return cast(CompiledReads, endpoint)
-    return None
 
 
 def app_factory() -> Starlette:

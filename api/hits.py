@@ -114,8 +114,8 @@ class HitMiddleware:
         app: ASGIApp,
         *,
         reads: GraphQLReads,
-        compiled: CompiledReads | None = None,
-        timeout_s: float = 2.0,
+        compiled: CompiledReads,
+        timeout_s: float,
         size: int = 1024,
     ) -> None:
         self.app = app
@@ -137,15 +137,14 @@ class HitMiddleware:
             return
         deps: Deps = scope["state"]["deps"]
         cached = deps.settings.response_cache
-        request = _scan(scope["headers"]) if cached or (graphql and self.compiled is not None) else None
+        request = _scan(scope["headers"]) if cached or graphql else None
         key = known_key(deps, key=request.secret) if request is not None else None
         if request is None or key is None or key.persisted_only or "read" not in key.scopes:
             await self.app(scope, receive, send)
             return
         compiled = self.compiled
         if not cached and (
-            compiled is None
-            or not 0 < request.length <= _MAX_BODY
+            not 0 < request.length <= _MAX_BODY
             or not compiled.takes_compiled(request.content_type, request.accept)
         ):
             await self.app(scope, receive, send)
@@ -158,7 +157,7 @@ class HitMiddleware:
             await send(message)
 
         try:
-            if not cached and compiled is not None:
+            if not cached:
 
                 async def uncached(scope: Scope, receive: Receive, send: Send) -> None:
                     await self._uncached(scope, receive, send, deps, key, compiled)

@@ -156,12 +156,17 @@ class GraphQLView(GraphQL[Context, None]):
         return Response(body, 200, media_type="application/json")
 
 
-def graphql_routes(settings: Settings) -> list[BaseRoute]:
-    view = GraphQLView(
+def graphql_view(settings: Settings) -> GraphQLView:
+    return GraphQLView(
         build_schema(settings),
         graphql_ide="graphiql" if settings.development else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
+
+
+def graphql_routes(settings: Settings, view: GraphQLView | None = None) -> list[BaseRoute]:
+    """``/graphql`` (HTTP and WebSocket) served by ``view``, a new one unless the app shares its own."""
+    view = view or graphql_view(settings)
     routes: list[BaseRoute] = [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
