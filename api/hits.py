@@ -28,6 +28,7 @@ charge standing (a settled ``PendingCharge``).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -142,10 +143,9 @@ class HitMiddleware:
         if request is None or key is None or key.persisted_only or "read" not in key.scopes:
             await self.app(scope, receive, send)
             return
-        compiled = self.compiled
         if not cached and (
             not 0 < request.length <= _MAX_BODY
-            or not compiled.takes_compiled(request.content_type, request.accept)
+            or not self.compiled.takes_compiled(request.content_type, request.accept)
         ):
             await self.app(scope, receive, send)
             return
@@ -158,10 +158,7 @@ class HitMiddleware:
 
         try:
             if not cached:
-
-                async def uncached(scope: Scope, receive: Receive, send: Send) -> None:
-                    await self._uncached(scope, receive, send, deps, key, compiled)
-
+                uncached = functools.partial(self._uncached, deps=deps, key=key)
                 await self._deadline.guard(uncached, scope, receive, answer)
                 onward = None
             elif graphql:
@@ -206,20 +203,18 @@ class HitMiddleware:
         remember_body(scope, body)
         return replay(body, receive)
 
-    async def _uncached(
-        self, scope: Scope, receive: Receive, send: Send, deps: Deps, key: ApiKey, compiled: CompiledReads
-    ) -> None:
+    async def _uncached(self, scope: Scope, receive: Receive, send: Send, *, deps: Deps, key: ApiKey) -> None:
         """Response cache off (run under the full stack's deadline): a query the compiled path answers
         (one SQL statement) is answered here with the full stack's checks, charge and headers; anything
-        else goes on."""
+        else goes on to the full stack."""
         body = await _read_body(receive)
         if body is None:  # the client went away
             return
+        remember_body(scope, body)
         onward = replay(body, receive)
         prepared = self._prepare(body)
         if prepared is None or self.reads.limit_errors(prepared.read, prepared.variables):
             # The full stack refuses it with its code (or answers it through strawberry).
-            remember_body(scope, body)
             await self.app(scope, onward, send)
             return
         try:
@@ -230,12 +225,11 @@ class HitMiddleware:
         if not decision.allowed:
             await refusal(scope, policy, decision, prepared.cost)(scope, receive, send)
             return
-        data = await compiled.execute_compiled(
+        data = await self.compiled.execute_compiled(
             deps, prepared.query, prepared.variables, prepared.operation_name
         )
         if data is None:  # strawberry answers; the charge stands
             scope[PENDING] = PendingCharge(deps, key, prepared.cost, policy, decision)
-            remember_body(scope, body)
             await self.app(scope, onward, send)
             return
         headers = [
