@@ -22,6 +22,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.middleware import BodyLimitMiddleware, CatchAllMiddleware
 from api.ratelimits import RateLimitMiddleware
 from core.settings import Settings
+from schema.app import build_schema
 from schema.view import GraphQLView, graphql_routes, graphql_view
 from services.deps import open_deps
 from services.score_text import TextScorerFactory, install_text_scorer
@@ -96,9 +97,11 @@ def create_app(
     """``scorer_factory`` injects the scoring engine, which ``api`` may not import (composition root).
     ``serving``: this process exists to serve the app (``app_factory``), so it may tune the process
     (``tune_gc``); tests and tools that build apps in their own process leave it off."""
-    reads = caching.GraphQLReads(settings)
-    # One view: its compiled path also answers uncached reads in front of the stack (api.hits).
-    view = graphql_view(settings)
+    # One view: its compiled path also answers uncached reads in front of the stack (api.hits), and its
+    # schema is the one the GraphQL front checks limits and cost against.
+    schema = build_schema(settings)
+    view = graphql_view(settings, schema)
+    reads = caching.GraphQLReads(settings, schema=schema._schema)
     return TickertoneApp(
         hits=lambda stack: HitMiddleware(
             stack, reads=reads, compiled=view, timeout_s=settings.request_timeout_s

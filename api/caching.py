@@ -509,10 +509,9 @@ class GraphQLRead:
 class GraphQLReads:
     """Parsed documents and dependency plans, shared by the hit path and the GraphQL front."""
 
-    def __init__(self, settings: Settings) -> None:
-        from schema.app import build_schema  # the GraphQL front needs the types for limits and cost
-
-        self.schema: GraphQLSchema = build_schema(settings)._schema
+    def __init__(self, settings: Settings, *, schema: GraphQLSchema) -> None:
+        # The served schema's types: limits and cost are checked against what will execute.
+        self.schema = schema
         self.limits: Limits = limits_for(settings)
         self.documents = _Documents(max_tokens=self.limits.max_tokens)
         # (document digest, id(operation)) -> (operation kept alive, its dependency plan)

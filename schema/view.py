@@ -156,9 +156,9 @@ class GraphQLView(GraphQL[Context, None]):
         return Response(body, 200, media_type="application/json")
 
 
-def graphql_view(settings: Settings) -> GraphQLView:
+def graphql_view(settings: Settings, schema: strawberry.Schema | None = None) -> GraphQLView:
     return GraphQLView(
-        build_schema(settings),
+        schema or build_schema(settings),
         graphql_ide="graphiql" if settings.development else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
