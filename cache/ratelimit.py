@@ -15,6 +15,12 @@ The twin follows every answer Redis gives (``observe``), so a fallback continues
 last known budget. A key it has not followed starts with one request and the steady rate, its burst
 refilling over one window: Redis may hold that key's budget as spent, and a Redis that is merely
 slow under load (a deadline, not an outage) must not hand every busy key a second full burst.
+
+A fast key (``LEASE_MIN_UNITS`` or more per ``LEASE_S``) leases: a charge that reaches Redis also
+takes ``LEASE_S`` worth of the key's rate when the budget has it, and the process spends those units
+with no round trip (``Leases``), so a cache hit for a busy key costs no I/O. Every unit is charged in
+Redis before it is spent, so the shared limit holds; a lease spent late (up to one window) can let a
+key exceed its rate by at most one lease per process, and an idle process' lease lapses unspent.
 """
 
 from __future__ import annotations
@@ -33,8 +39,9 @@ from cache.pipelined import PipelinedRedis
 
 log = logging.getLogger(__name__)
 
-# KEYS[1] = the key's TAT; ARGV = interval_ms, burst (units), cost (units). Sets ``allowed`` and
-# ``result`` = {allowed, remaining, retry_after_ms, reset_ms} as strings (Lua numbers truncate to ints).
+# KEYS[1] = the key's TAT; ARGV = interval_ms, burst (units), cost (units), lease (units). Charges
+# cost + lease when the budget has it, else cost alone. Sets ``allowed`` and ``result`` = {allowed,
+# remaining, retry_after_ms, reset_ms, leased} as strings (Lua numbers truncate to ints).
 # A chunk, so ``cache.responses`` can run it in front of a lookup in the same script (one round trip).
 GCRA_CHUNK = """
 local t = redis.call('TIME')
@@ -42,25 +49,31 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local lease = tonumber(ARGV[4])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local new_tat = tat + cost * interval
+if lease > 0 and tat + (cost + lease) * interval - burst * interval > now then lease = 0 end
+local new_tat = tat + (cost + lease) * interval
 local allow_at = new_tat - burst * interval
 local allowed = false
 local result
 if allow_at > now then
   local remaining = math.floor((now - (tat - burst * interval)) / interval)
-  result = {'0', tostring(remaining), tostring(allow_at - now), tostring(tat - now)}
+  result = {'0', tostring(remaining), tostring(allow_at - now), tostring(tat - now), '0'}
 else
   redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.max(1, math.ceil(new_tat - now)))
   local remaining = math.floor((now - allow_at) / interval)
   allowed = true
-  result = {'1', tostring(remaining), '0', tostring(new_tat - now)}
+  result = {'1', tostring(remaining), '0', tostring(new_tat - now), tostring(lease)}
 end
 """
 _GCRA = GCRA_CHUNK + "return result\n"
 
 BREAKER_OPEN_S = 2.0
+# A lease is this much of a key's rate, and only keys whose lease would be this many units get one:
+# slower keys cost Redis little, and a lease of a unit or two would only blur their limit.
+LEASE_S = 0.1
+LEASE_MIN_UNITS = 10
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, and every request makes one.
@@ -124,6 +137,51 @@ class LocalGcra:
             self._tat.popitem(last=False)
 
 
+def lease_size(*, limit: int, window_s: float) -> int:
+    units = int(limit / window_s * LEASE_S)
+    return units if units >= LEASE_MIN_UNITS else 0
+
+
+class _Lease:
+    __slots__ = ("granted_at", "remaining", "reset_at", "units")
+
+    def __init__(self, units: int, remaining: int, reset_at: float, granted_at: float) -> None:
+        self.units = units
+        self.remaining = remaining
+        self.reset_at = reset_at
+        self.granted_at = granted_at
+
+
+class Leases:
+    """Units charged in Redis ahead of use, per key, spent here; bounded LRU, each lapsing after a window."""
+
+    def __init__(self, *, max_keys: int = 10_000) -> None:
+        self._held: OrderedDict[str, _Lease] = OrderedDict()
+        self._max_keys = max_keys
+
+    def spend(self, name: str, *, limit: int, window_s: float, cost: int) -> Decision | None:
+        """An allowed decision paid from the lease, or None when Redis must be asked."""
+        lease = self._held.get(name)
+        if lease is None or lease.units < cost:
+            return None
+        now = time.monotonic()
+        if now - lease.granted_at > window_s:
+            del self._held[name]
+            return None
+        lease.units -= cost
+        return Decision(True, limit, lease.remaining + lease.units, 0.0, max(0.0, lease.reset_at - now))
+
+    def grant(self, name: str, units: int, decision: Decision) -> None:
+        """Keep what a charge leased (``result[4]`` of ``GCRA_CHUNK``) on top of what is left."""
+        now = time.monotonic()
+        lease = self._held.get(name)
+        left = lease.units if lease is not None else 0  # fewer than one request's cost
+        self._held[name] = _Lease(left + units, decision.remaining, now + decision.reset, now)
+        self._held.move_to_end(name)
+        while len(self._held) > self._max_keys:
+            self._held.popitem(last=False)
+
+
 class RateLimiter:
     """Charges ``cost`` units against ``limit`` per ``window_s``; burst capacity equals the limit."""
 
@@ -131,6 +189,7 @@ class RateLimiter:
         self._redis = redis
         self._script = redis.register_script(_GCRA) if redis is not None else None
         self.local = LocalGcra()
+        self.leases = Leases()
         self._open_until = 0.0
 
     @property
@@ -143,9 +202,9 @@ class RateLimiter:
         log.warning("rate limiter: Redis unavailable (%s); per-process limits", type(exc).__name__)
 
     @staticmethod
-    def args(*, limit: int, window_s: float, cost: int) -> list[float]:
+    def args(*, limit: int, window_s: float, cost: int, lease: int = 0) -> list[float]:
         """ARGV for ``GCRA_CHUNK``."""
-        return [window_s * 1000 / limit, limit, cost]
+        return [window_s * 1000 / limit, limit, cost, lease]
 
     @staticmethod
     def decision(raw: list[bytes | str], *, limit: int) -> Decision:
@@ -158,16 +217,27 @@ class RateLimiter:
             reset=float(raw[3]) / 1000,
         )
 
+    def settle(self, name: str, raw: list[bytes | str], *, limit: int) -> Decision:
+        """The decision a ``GCRA_CHUNK`` result encodes, followed by the outage twin, its lease kept."""
+        decision = self.decision(raw, limit=limit)
+        self.local.observe(name, decision)
+        leased = int(raw[4])
+        if leased:
+            self.leases.grant(name, leased, decision)
+        return decision
+
     async def charge(self, name: str, *, limit: int, window_s: float, cost: int) -> Decision:
         if self._script is not None and not self.degraded:
+            lease = lease_size(limit=limit, window_s=window_s)
+            if lease and (paid := self.leases.spend(name, limit=limit, window_s=window_s, cost=cost)):
+                return paid
             try:
                 raw = await self._script(
-                    keys=[limiter_key(name)], args=self.args(limit=limit, window_s=window_s, cost=cost)
+                    keys=[limiter_key(name)],
+                    args=self.args(limit=limit, window_s=window_s, cost=cost, lease=lease),
                 )
             except (RedisError, OSError) as exc:
                 self.degrade(exc)
             else:
-                decision = self.decision(raw, limit=limit)
-                self.local.observe(name, decision)
-                return decision
+                return self.settle(name, raw, limit=limit)
         return self.local.charge(name, limit=limit, window_s=window_s, cost=cost)

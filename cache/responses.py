@@ -10,7 +10,9 @@ trip, and a miss returns the generations seen *before* the database was read: a 
 them can never be newer-looking than the data it was built from (no stale-set race).
 
 ``charge_and_get`` runs the rate limiter's GCRA step in front of the same lookup, in one script: an
-authenticated, rate-limited hit then costs a single Redis round trip in all.
+authenticated, rate-limited hit then costs a single Redis round trip in all, and none when the
+process holds a current copy (by the generations ``cache.tracking`` keeps) and the caller's rate
+limit lease pays for it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from redis.asyncio import Redis
 
 from cache import keys
 from cache.breaker import FAILURES, UNAVAILABLE, BreakerOpen, CircuitBreaker
-from cache.ratelimit import GCRA_CHUNK, Decision, RateLimiter, limiter_key
+from cache.ratelimit import GCRA_CHUNK, Decision, RateLimiter, lease_size, limiter_key
 from cache.store import Cache
 
 log = logging.getLogger(__name__)
@@ -49,9 +51,9 @@ if body then return {1, body, suffix} end
 return {0, suffix}
 """
 
-# KEYS[1] = the caller's rate-limit TAT, KEYS[2..] = generation counters; ARGV[1..3] as GCRA_CHUNK,
-# ARGV[4] = key prefix, ARGV[5] = the key held here. Returns the GCRA result, then (when allowed)
-# what _LOOKUP returns, from result[5] on.
+# KEYS[1] = the caller's rate-limit TAT, KEYS[2..] = generation counters; ARGV[1..4] as GCRA_CHUNK,
+# ARGV[5] = key prefix, ARGV[6] = the key held here. Returns the GCRA result, then (when allowed)
+# what _LOOKUP returns, from result[6] on.
 CHARGE_AND_LOOKUP = (
     GCRA_CHUNK
     + """
@@ -61,19 +63,19 @@ for i = 2, #KEYS do
   gens[i - 1] = redis.call('GET', KEYS[i]) or '0'
 end
 local suffix = table.concat(gens, '.')
-if ARGV[4] .. suffix == ARGV[5] then
-  result[5] = 2
-  result[6] = suffix
+if ARGV[5] .. suffix == ARGV[6] then
+  result[6] = 2
+  result[7] = suffix
   return result
 end
-local body = redis.call('GET', ARGV[4] .. suffix)
+local body = redis.call('GET', ARGV[5] .. suffix)
 if body then
-  result[5] = 1
-  result[6] = body
-  result[7] = suffix
+  result[6] = 1
+  result[7] = body
+  result[8] = suffix
 else
-  result[5] = 0
-  result[6] = suffix
+  result[6] = 0
+  result[7] = suffix
 end
 return result
 """
@@ -164,11 +166,16 @@ class ResponseCache:
         ttl_s: int,
         breaker: CircuitBreaker | None = None,
         local_bytes: int = 32 << 20,
+        local_hits: bool = True,
     ) -> None:
         self.cache = cache
         self.breaker = breaker or cache.breaker
         self.ttl_s = ttl_s
         self.local = LocalCopies(max_bytes=local_bytes)
+        # Generations pushed by Redis: a copy held here is then current without asking (``_current``).
+        self.tracker = cache.tracker if local_hits and local_bytes > 0 else None
+        if self.tracker is not None:
+            self.tracker.start()
         self._redis: Redis = cache.redis
         self._lookup = cache.scripts.register_script(_LOOKUP)
         self._charge_and_lookup = cache.scripts.register_script(CHARGE_AND_LOOKUP)
@@ -182,12 +189,15 @@ class ResponseCache:
         if not self.breaker.allows():
             return Miss(key=None)
         prefix = keys.response(digest) + ":"
+        if not self.cache.needs_heal and (current := self._current(prefix, depends_on)) is not None:
+            return current
         held = self.local.held(prefix)
         args = [prefix, held[0] if held is not None else ""]
         try:
             # An earlier bump lost to an outage must land before any entry is trusted again.
             if self.cache.needs_heal and not await self.breaker.call(self.cache.heal):
                 return Miss(key=None)
+            token = self.tracker.token() if self.tracker is not None else None
             raw = await self.breaker.call(
                 lambda: self._lookup(keys=list(depends_on), args=args), bounded=self.cache.scripts_bounded
             )
@@ -196,19 +206,42 @@ class ResponseCache:
         except FAILURES as exc:
             log.debug("response cache lookup failed: %s", type(exc).__name__)
             return Miss(key=None)
-        return self._found(prefix, held, raw)
+        return self._found(prefix, held, raw, depends_on, token)
 
-    def _found(self, prefix: str, held: tuple[str, Entry] | None, raw: list[Any]) -> Entry | Miss:
+    def _current(self, prefix: str, depends_on: Sequence[str]) -> Entry | None:
+        """The copy held here when the generations Redis pushed say its key is current: no I/O."""
+        tracker = self.tracker
+        if tracker is None or not tracker.fresh():
+            return None
+        suffix = tracker.suffix(depends_on)
+        if suffix is None:
+            return None
+        held = self.local.held(prefix)
+        if held is None or held[0] != prefix + suffix:
+            return None
+        return held[1]
+
+    def _found(
+        self,
+        prefix: str,
+        held: tuple[str, Entry] | None,
+        raw: list[Any],
+        depends_on: Sequence[str],
+        token: int | None,
+    ) -> Entry | Miss:
         """What a lookup's reply (``_LOOKUP``'s shape) means: the copy held here, a fetched entry
         (kept here from now on), or where a fresh response goes."""
         kind = raw[0]
+        suffix = raw[-1].decode("ascii")
+        if token is not None and self.tracker is not None:
+            self.tracker.learn(token, depends_on, suffix)
         if kind == 2 and held is not None:
             return held[1]
         if kind == 1:
             entry = Entry.decode(raw[1])
-            self.local.keep(prefix + raw[2].decode("ascii"), entry)
+            self.local.keep(prefix + suffix, entry)
             return entry
-        return Miss(key=prefix + raw[-1].decode("ascii"))
+        return Miss(key=prefix + suffix)
 
     async def charge_and_get(
         self,
@@ -221,7 +254,8 @@ class ResponseCache:
         digest: str,
         depends_on: Sequence[str],
     ) -> tuple[Decision, Entry | Miss | None]:
-        """``limiter.charge`` then, if allowed, ``get``: in one round trip when Redis is healthy.
+        """``limiter.charge`` then, if allowed, ``get``: with no I/O when the caller's lease pays and
+        the copy held here is current (``_current``), else in one round trip when Redis is healthy.
 
         The lookup result is ``None`` when the charge was refused (nothing was looked up). While the
         breaker is open or the limiter has just seen Redis fail, the charge is counted in process
@@ -238,14 +272,20 @@ class ResponseCache:
             if not decision.allowed:
                 return decision, None
             return decision, await self.get(digest, depends_on=depends_on)
+        paid = limiter.leases.spend(name, limit=limit, window_s=window_s, cost=cost)
+        if paid is not None:
+            return paid, await self.get(digest, depends_on=depends_on)
         prefix = keys.response(digest) + ":"
         held = self.local.held(prefix)
         args: list[float | str] = [
-            *RateLimiter.args(limit=limit, window_s=window_s, cost=cost),
+            *RateLimiter.args(
+                limit=limit, window_s=window_s, cost=cost, lease=lease_size(limit=limit, window_s=window_s)
+            ),
             prefix,
             held[0] if held is not None else "",
         ]
         names = [limiter_key(name), *depends_on]
+        token = self.tracker.token() if self.tracker is not None else None
         try:
             raw = await self.breaker.call(
                 lambda: self._charge_and_lookup(keys=names, args=args), bounded=self.cache.scripts_bounded
@@ -256,11 +296,10 @@ class ResponseCache:
             # Whether or not Redis counted it, this process does (from the key's last Redis state).
             decision = limiter.local.charge(name, limit=limit, window_s=window_s, cost=cost)
             return decision, (Miss(key=None) if decision.allowed else None)
-        decision = RateLimiter.decision(raw, limit=limit)
-        limiter.local.observe(name, decision)
+        decision = limiter.settle(name, raw, limit=limit)
         if not decision.allowed:
             return decision, None
-        return decision, self._found(prefix, held, raw[4:])
+        return decision, self._found(prefix, held, raw[5:], depends_on, token)
 
     async def put(self, miss: Miss, entry: Entry) -> None:
         if miss.key is None or not self.breaker.allows():

@@ -5,6 +5,10 @@ makes it unreachable at once. When a bump cannot reach Redis the process remembe
 bumps the global generation as soon as Redis answers again, before it trusts any cached entry, so an
 outage cannot leave a stale score readable after Redis returns.
 
+A bump is acknowledged only after a second round trip (a fence): by then Redis has sent the bump's
+invalidation to every process tracking generations (``cache.tracking``), so none of them can answer a
+later request from what it knew before the write.
+
 Generations never repeat, even when Redis loses its data (a restart without persistence, a flush): a
 counter that does not exist starts from Redis' clock in microseconds, not from 0, so an entry stored
 under counters read before the loss can never become reachable again as the new counters climb.
@@ -22,6 +26,7 @@ from redis.exceptions import RedisError
 from cache import keys
 from cache.breaker import CircuitBreaker
 from cache.pipelined import PipelinedRedis
+from cache.tracking import GenerationTracker
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +57,16 @@ def create_client(url: str, *, timeout_s: float = 0.25) -> Redis:
 
 class Cache:
     def __init__(
-        self, redis: Redis, *, breaker: CircuitBreaker | None = None, fast: PipelinedRedis | None = None
+        self,
+        redis: Redis,
+        *,
+        breaker: CircuitBreaker | None = None,
+        fast: PipelinedRedis | None = None,
+        tracker: GenerationTracker | None = None,
     ) -> None:
         self.redis = redis
+        # Started by the first reader that wants it (``ResponseCache``): workers never connect it.
+        self.tracker = tracker
         # The hot path's scripts (rate-limit charge, response lookup) go through ``fast`` when given.
         self.scripts: Redis | PipelinedRedis = fast if fast is not None else redis
         self._fast = fast
@@ -69,6 +81,8 @@ class Cache:
         self._bump = redis.register_script(_BUMP)
 
     async def aclose(self) -> None:
+        if self.tracker is not None:
+            await self.tracker.aclose()
         if self._fast is not None:
             await self._fast.aclose()
         await self.redis.aclose()
@@ -109,7 +123,7 @@ class Cache:
     async def invalidate_all(self) -> None:
         """Make every cached response unreachable: lists depend on the global generation, single
         articles on the epoch. Raises Redis' errors: callers decide what a lost bump means."""
-        await self._bump(keys=[keys.GLOBAL_GENERATION, keys.EPOCH_GENERATION])
+        await self._bumped([keys.GLOBAL_GENERATION, keys.EPOCH_GENERATION])
 
     async def bump_articles(self, *, article_ids: Sequence[int], symbols: Sequence[str]) -> None:
         """Make every cached entry that may include these articles or tickers unreachable."""
@@ -123,12 +137,19 @@ class Cache:
                 *(keys.article_generation(i) for i in article_ids),
                 *(keys.ticker_generation(symbol) for symbol in symbols),
             ]
-            await self._bump(keys=names)
+            await self._bumped(names)
         except (RedisError, OSError) as exc:
             self.dirty = True
             log.warning(
                 "cache bump lost (%s); will bump the global generation on recovery", type(exc).__name__
             )
+
+    async def _bumped(self, names: list[str]) -> None:
+        await self._bump(keys=names)
+        # The fence: Redis wrote the bump's invalidations out before it read this PING.
+        await self.redis.ping()
+        if self.tracker is not None:
+            self.tracker.forget(names)
 
     async def publish(self, channel: str, payload: object) -> bool:
         try:

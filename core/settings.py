@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     response_cache_local_mb: int = Field(
         default=32, ge=0, le=4096, validation_alias="RESPONSE_CACHE_LOCAL_MB"
     )
+    # Hits answered from those copies with no Redis round trip while Redis pushes generation changes
+    # (cache/tracking.py). Off: every hit asks Redis whether its copy is current.
+    local_hits: bool = Field(default=True, validation_alias="LOCAL_HITS")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Scoring worker (worker/). Concurrency is the number of scorer processes; each loads the model once.
     worker_concurrency: int = Field(default=2, ge=1, le=64, validation_alias="WORKER_CONCURRENCY")

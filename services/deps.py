@@ -12,6 +12,7 @@ import asyncpg
 
 from cache.pipelined import connect_url
 from cache.store import Cache, create_client
+from cache.tracking import tracker_for_url
 from core.errors import Unavailable
 from core.settings import Settings
 from db.pool import CONNECTION_ERRORS, create_pool
@@ -54,7 +55,7 @@ async def open_deps(
         max_size=max_size or settings.db_pool_max,
     )
     redis_url = settings.redis_url.get_secret_value()
-    cache = Cache(create_client(redis_url), fast=connect_url(redis_url))
+    cache = Cache(create_client(redis_url), fast=connect_url(redis_url), tracker=tracker_for_url(redis_url))
     try:
         yield Deps(settings=settings, pool=pool, cache=cache)
     finally:

@@ -94,6 +94,7 @@ def reads_cache(deps: Deps) -> ReadsCache:
                 deps.cache,
                 ttl_s=deps.settings.cache_ttl_s,
                 local_bytes=deps.settings.response_cache_local_mb << 20,
+                local_hits=deps.settings.local_hits,
             )
             if deps.settings.response_cache
             else None

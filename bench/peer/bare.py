@@ -17,7 +17,7 @@ from cache.responses import CHARGE_AND_LOOKUP
 
 BODY = orjson.dumps({"data": [{"id": str(i), "title": "x" * 80} for i in range(20)]})[:2048]
 _KEYS = ["tt-bench:rl:ceiling", "tt-bench:gen:ceiling"]
-_ARGS: list[float | str] = [60.0, 1_000_000_000, 1, "tt-bench:resp:ceiling:", ""]
+_ARGS: list[float | str] = [60.0, 1_000_000_000, 1, 0, "tt-bench:resp:ceiling:", ""]
 _script: list[Script] = []
 
 

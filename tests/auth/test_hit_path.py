@@ -22,6 +22,8 @@ import pytest_asyncio
 from api import hits
 from api.app import create_app
 from api.ratelimits import raw_rate_headers
+from cache.pipelined import PipelinedRedis
+from cache.store import Cache, create_client
 from core.records import ArticleIn
 from core.settings import Settings
 from schema.view import GraphQLView
@@ -165,6 +167,71 @@ async def test_a_rest_hit_is_the_full_paths_hit_byte_for_byte(
     refused = await bare.get(path + f"&apikey={key}", headers=headers)
     assert refused.status_code == 401
     assert len(hit_path_runs) == 2
+
+
+async def _polls_until_free(
+    bare: httpx.AsyncClient, calls: list[int], send: Any, *, timeout_s: float = 3.0
+) -> httpx.Response:
+    """Poll until 20 polls in a row cost no Redis command (the tracker is connected, the generations
+    learnt, the lease granted); the last response."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        before = len(calls)
+        for _ in range(20):
+            response: httpx.Response = await send()
+            assert response.status_code == 200 and response.headers["x-cache"] == "hit"
+        if len(calls) == before:
+            return response
+        assert time.monotonic() < deadline, "polls kept asking Redis"
+        await asyncio.sleep(0.02)
+
+
+async def test_polls_of_a_current_copy_cost_no_redis_command_until_a_write(
+    bare: httpx.AsyncClient,
+    make_key: MakeKey,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = await make_key(["read"], rate=60_000)  # fast enough to lease (cache/ratelimit.py)
+    headers = {"X-API-Key": key}
+    source = f"poll-{uuid.uuid4().hex[:8]}"
+    path = f"/v1/articles?limit=2&source={source}"
+    articles = f'articles(first: 2, filter: {{sources: ["{source}"]}})'
+    query = {"query": f"{{ {articles} {{ edges {{ node {{ title }} }} }} }}"}
+    calls: list[int] = []
+    original = PipelinedRedis.execute
+
+    async def counted(client: PipelinedRedis, *args: Any) -> Any:
+        calls.append(1)
+        return await original(client, *args)
+
+    monkeypatch.setattr(PipelinedRedis, "execute", counted)
+    rest_first = await bare.get(path, headers=headers)
+    graphql_first = await bare.post("/graphql", json=query, headers=headers)
+    rest = await _polls_until_free(bare, calls, lambda: bare.get(path, headers=headers))
+    graphql = await _polls_until_free(bare, calls, lambda: bare.post("/graphql", json=query, headers=headers))
+    assert rest.content == rest_first.content and graphql.content == graphql_first.content
+    assert rest.headers["etag"] == rest_first.headers["etag"]
+    assert int(rest.headers["ratelimit"].split("r=")[1].split(";")[0]) > 0
+
+    # Another process writes (its own Redis connections, as a worker's): the next poll sees it.
+    writer = Cache(create_client(settings.redis_url.get_secret_value()))
+    try:
+        item = ArticleIn(
+            source=source,
+            external_id="1",
+            title="written",
+            body="b",
+            published_at=datetime(2021, 1, 4, tzinfo=UTC),
+        )
+        await ingest_articles(Deps(settings=settings, pool=pool, cache=writer), articles=[item])
+    finally:
+        await writer.aclose()
+    after_rest = await bare.get(path, headers=headers)
+    after_graphql = await bare.post("/graphql", json=query, headers=headers)
+    assert after_rest.headers["x-cache"] == after_graphql.headers["x-cache"] == "miss"
+    assert b"written" in after_rest.content and b"written" in after_graphql.content
 
 
 async def test_an_unexpected_error_on_the_hit_path_is_a_logged_500_problem(
