@@ -4,15 +4,16 @@ Front-ends poll the same few queries all day and partners re-read the same pages
 hits, and a hit's real work is small: recognise the caller, spend its budget, send stored bytes.
 Walking it through every layer (deadline task, body limit, authentication, rate limit, idempotency,
 the cache middleware, each wrapping ``send``) cost more than the work itself. This layer does the
-checks those layers would do, from the same functions, for the cases it can decide with no I/O but one
-Redis round trip:
+checks those layers would do, from the same functions, for the cases it can decide with at most one
+Redis round trip (none when the caller's rate-limit lease pays and this process' copy is known
+current, ``cache.responses.ResponseCache.charge_and_get``):
 
 - ``POST /graphql`` with a JSON body of ``query`` / ``variables`` / ``operationName`` only (no
   persisted-query extension, no batch) holding a cacheable query (``GraphQLReads``), or a ``GET`` the
   REST read-through stores (``rest_read_through``) with no key in its query string;
 - a key this process has verified within ``services.keys.CACHE_TTL_S`` (``known_key``), with the
   ``read`` scope and not restricted to registered documents; no ``Idempotency-Key``;
-- the response cache on. The rate-limit charge and the lookup then run as one script.
+- the response cache on. The rate-limit charge and the lookup then run as one script, if at all.
 
 A hit is sent here with the headers the full path sends (REST: ``ETag``, 304 on ``If-None-Match``,
 ``Cache-Control``); a refusal is the same 429. Anything else goes down the full stack untouched; a miss

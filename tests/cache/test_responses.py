@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from cache.pipelined import connect_url
 from cache.store import Cache, create_client
+from cache.tracking import tracker_for_url
 from core.records import ArticleFilter, ArticleIn
 from core.settings import Settings
 from db.pool import create_pool
@@ -127,9 +128,10 @@ class World:
 
 
 def _production_cache(settings: Settings) -> Cache:
-    """As services.deps builds it: hot-path scripts over the pipelined client."""
+    """As services.deps builds it: hot-path scripts over the pipelined client, and a generation tracker
+    (started by the first ``ResponseCache``), so reads are also served from local copies with no I/O."""
     url = settings.redis_url.get_secret_value()
-    return Cache(create_client(url), fast=connect_url(url))
+    return Cache(create_client(url), fast=connect_url(url), tracker=tracker_for_url(url))
 
 
 @pytest_asyncio.fixture

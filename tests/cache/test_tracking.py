@@ -187,7 +187,7 @@ async def main(dsn, url, article_id):
     conn = await asyncpg.connect(dsn)
     try:
         for line in sys.stdin:
-            value = int(line)
+            value = int(line)  # in -999..999: a score is in [-1, 1]
             await conn.execute(
                 "update articles set sentiment_score = $1 where id = $2", value / 1000, article_id
             )
@@ -205,7 +205,7 @@ async def test_no_read_after_another_process_acknowledges_a_write_is_stale(
     reader: Cache, settings: Settings, database_url: str, pool: asyncpg.Pool
 ) -> None:
     """A worker-like process writes Postgres and bumps; each acknowledgement is followed at once by a
-    read here, between polls that are served from the local copy. 500 writes, 0 stale reads."""
+    read here, between polls that are served from the local copy. 2,500 writes and 7,500 reads, 0 stale."""
     item = ArticleIn(
         source=f"tracking-{uuid.uuid4().hex[:8]}",
         external_id="1",
@@ -246,8 +246,9 @@ async def test_no_read_after_another_process_acknowledges_a_write_is_stale(
     assert proc.stdin is not None and proc.stdout is not None
     stale: list[tuple[int, float | None]] = []
     try:
-        for value in range(1, 501):
-            for _ in range(3):
+        for n in range(2500):
+            value = n % 1999 - 999  # consecutive writes always differ
+            for _ in range(2):
                 await read()
             proc.stdin.write(f"{value}\n".encode())
             await proc.stdin.drain()
@@ -259,4 +260,4 @@ async def test_no_read_after_another_process_acknowledges_a_write_is_stale(
         proc.stdin.close()
         await asyncio.wait_for(proc.wait(), 10)
     assert stale == []
-    assert served_locally >= 500, served_locally  # the polls between writes did take the local path
+    assert served_locally >= 2500, served_locally  # the polls between writes did take the local path
