@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import hashlib
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 import hiredis
 from redis.asyncio.connection import UnixDomainSocketConnection, parse_url
@@ -29,6 +30,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
 Arg = str | bytes | int | float
+P = TypeVar("P", bound=asyncio.BaseProtocol)
 
 
 def _pack(args: Sequence[Arg]) -> bytes:
@@ -112,22 +114,48 @@ class _Protocol(asyncio.Protocol):
                 waiter.set_exception(exc)
 
 
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A plain (``redis://`` or ``unix://``) Redis server and its login, for the raw-protocol clients."""
+
+    host: str = "127.0.0.1"
+    port: int = 6379
+    path: str | None = None
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def of_url(cls, url: str) -> Endpoint | None:
+        """``None`` when ``url`` needs what these clients do not speak (TLS): callers keep redis-py."""
+        options = parse_url(url)
+        connection_class = options.get("connection_class")
+        if connection_class is not None and connection_class is not UnixDomainSocketConnection:
+            return None
+        return cls(
+            host=str(options.get("host", "127.0.0.1")),
+            port=int(options.get("port", 6379)),
+            path=options.get("path"),
+            db=int(options.get("db", 0)),
+            username=options.get("username"),
+            password=options.get("password"),
+        )
+
+    async def open(self, factory: Callable[[], P]) -> P:
+        loop = asyncio.get_running_loop()
+        if self.path is not None:
+            _, protocol = await loop.create_unix_connection(factory, self.path)
+        else:
+            _, protocol = await loop.create_connection(factory, self.host, self.port)
+        return protocol
+
+
 class PipelinedRedis:
     def __init__(
-        self,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 6379,
-        path: str | None = None,
-        db: int = 0,
-        username: str | None = None,
-        password: str | None = None,
-        connect_timeout_s: float = 0.25,
-        timeout_s: float = 0.25,
+        self, endpoint: Endpoint | None = None, *, connect_timeout_s: float = 0.25, timeout_s: float = 0.25
     ) -> None:
         self.timeout_s = timeout_s
-        self._host, self._port, self._path = host, port, path
-        self._db, self._username, self._password = db, username, password
+        self.endpoint = endpoint or Endpoint()
         self._connect_timeout_s = connect_timeout_s
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Lock | None = None
@@ -162,22 +190,19 @@ class PipelinedRedis:
         async with self._connecting:
             if self._protocol is not None and not self._protocol.closed:
                 return self._protocol  # another caller connected while we waited
-            loop = asyncio.get_running_loop()
+            endpoint = self.endpoint
 
             def factory() -> _Protocol:
                 return _Protocol(self.timeout_s)
 
             async with asyncio.timeout(self._connect_timeout_s):
-                if self._path is not None:
-                    _, protocol = await loop.create_unix_connection(factory, self._path)
-                else:
-                    _, protocol = await loop.create_connection(factory, self._host, self._port)
+                protocol = await endpoint.open(factory)
                 setup: list[Sequence[Arg]] = []
-                if self._password is not None:
-                    auth = ("AUTH", self._username, self._password) if self._username else None
-                    setup.append(auth or ("AUTH", self._password))
-                if self._db:
-                    setup.append(("SELECT", self._db))
+                if endpoint.password is not None:
+                    auth = ("AUTH", endpoint.username, endpoint.password) if endpoint.username else None
+                    setup.append(auth or ("AUTH", endpoint.password))
+                if endpoint.db:
+                    setup.append(("SELECT", endpoint.db))
                 for waiter in [protocol.send(_pack(cmd)) for cmd in setup]:
                     reply = await waiter
                     if isinstance(reply, hiredis.ReplyError):
@@ -205,17 +230,7 @@ class Script:
 
 def connect_url(url: str, *, timeout_s: float = 0.25) -> PipelinedRedis | None:
     """A client for ``url``, or ``None`` when it needs what this client does not speak (TLS)."""
-    options = parse_url(url)
-    connection_class = options.get("connection_class")
-    if connection_class is not None and connection_class is not UnixDomainSocketConnection:
+    endpoint = Endpoint.of_url(url)
+    if endpoint is None:
         return None
-    return PipelinedRedis(
-        host=str(options.get("host", "127.0.0.1")),
-        port=int(options.get("port", 6379)),
-        path=options.get("path"),
-        db=int(options.get("db", 0)),
-        username=options.get("username"),
-        password=options.get("password"),
-        connect_timeout_s=timeout_s,
-        timeout_s=timeout_s,
-    )
+    return PipelinedRedis(endpoint, connect_timeout_s=timeout_s, timeout_s=timeout_s)

@@ -39,9 +39,9 @@ from collections.abc import Sequence
 from typing import Any, Final, cast
 
 import hiredis
-from redis.asyncio.connection import UnixDomainSocketConnection, parse_url
 
 from cache.keys import GLOBAL_GENERATION
+from cache.pipelined import Endpoint
 
 log = logging.getLogger(__name__)
 
@@ -119,20 +119,15 @@ class _TrackingProtocol(asyncio.Protocol):
 class GenerationTracker:
     def __init__(
         self,
+        endpoint: Endpoint | None = None,
         *,
-        host: str = "127.0.0.1",
-        port: int = 6379,
-        path: str | None = None,
-        username: str | None = None,
-        password: str | None = None,
         interval_s: float = 0.05,
         window_s: float = 0.15,
         connect_timeout_s: float = 0.25,
         retry_s: float = 0.25,
         max_known: int = 100_000,
     ) -> None:
-        self._host, self._port, self._path = host, port, path
-        self._username, self._password = username, password
+        self.endpoint = endpoint or Endpoint()
         self.interval_s = interval_s
         self.window_s = window_s
         self._connect_timeout_s = connect_timeout_s
@@ -231,19 +226,16 @@ class GenerationTracker:
             await asyncio.sleep(self._retry_s)
 
     async def _connect(self) -> _TrackingProtocol:
-        loop = asyncio.get_running_loop()
+        endpoint = self.endpoint
 
         def factory() -> _TrackingProtocol:
             return _TrackingProtocol(self)
 
         async with asyncio.timeout(self._connect_timeout_s):
-            if self._path is not None:
-                _, protocol = await loop.create_unix_connection(factory, self._path)
-            else:
-                _, protocol = await loop.create_connection(factory, self._host, self._port)
+            protocol = await endpoint.open(factory)
             hello: list[str] = ["HELLO", "3"]
-            if self._password is not None:
-                hello += ["AUTH", self._username or "default", self._password]
+            if endpoint.password is not None:
+                hello += ["AUTH", endpoint.username or "default", endpoint.password]
             try:
                 for command in (hello, ["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", GLOBAL_GENERATION]):
                     sent = time.monotonic()
@@ -280,14 +272,5 @@ class GenerationTracker:
 
 def tracker_for_url(url: str) -> GenerationTracker | None:
     """A tracker for ``url``, or ``None`` when it needs what this connection does not speak (TLS)."""
-    options = parse_url(url)
-    connection_class = options.get("connection_class")
-    if connection_class is not None and connection_class is not UnixDomainSocketConnection:
-        return None
-    return GenerationTracker(
-        host=str(options.get("host", "127.0.0.1")),
-        port=int(options.get("port", 6379)),
-        path=options.get("path"),
-        username=options.get("username"),
-        password=options.get("password"),
-    )
+    endpoint = Endpoint.of_url(url)
+    return GenerationTracker(endpoint) if endpoint is not None else None

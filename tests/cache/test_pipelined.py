@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from cache.pipelined import PipelinedRedis, connect_url
+from cache.pipelined import Endpoint, PipelinedRedis, connect_url
 from tests.conftest import free_port
 
 
@@ -94,7 +94,7 @@ async def test_an_abandoned_call_aborts_the_connection_so_replies_never_shift(
 
 
 async def test_nothing_listening_is_an_os_error() -> None:
-    client = PipelinedRedis(port=free_port())
+    client = PipelinedRedis(Endpoint(port=free_port()))
     with pytest.raises(OSError):
         await client.execute("PING")
 
@@ -118,7 +118,7 @@ async def test_a_silent_redis_times_out_every_waiting_caller() -> None:
 
     server = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    client = PipelinedRedis(port=port, timeout_s=0.1)
+    client = PipelinedRedis(Endpoint(port=port), timeout_s=0.1)
     loop = asyncio.get_running_loop()
     started = loop.time()
     results = await asyncio.gather(*(client.execute("PING") for _ in range(5)), return_exceptions=True)

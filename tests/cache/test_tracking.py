@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 
 from cache import keys
-from cache.pipelined import PipelinedRedis, connect_url
+from cache.pipelined import Endpoint, PipelinedRedis, connect_url
 from cache.responses import Entry, Miss, ResponseCache
 from cache.store import Cache, create_client
 from cache.tracking import GenerationTracker, tracker_for_url
@@ -155,7 +155,7 @@ async def test_a_silent_redis_stops_all_trust_within_the_window(redis_url: str) 
     parts = urlsplit(redis_url)
     proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
     await proxy.start()
-    tracker = GenerationTracker(port=proxy.port)
+    tracker = GenerationTracker(Endpoint(port=proxy.port))
     try:
         tracker.start()
         await _until(tracker.fresh)
