@@ -226,16 +226,28 @@ async def send_rest_entry(
     """A stored REST response: its headers, ``ETag``, ``Cache-Control``, or 304 when the client's
     copy is current; ``extra`` raw headers go last."""
     cache_control = STATIC_CACHE_CONTROL if path in _STATIC_PATHS else DATA_CACHE_CONTROL
-    headers = [
-        *entry.headers,
-        ("etag", entry.etag),
+    status = 304 if _etag_matches(if_none_match, entry.etag) else 200
+    raw = [*_entry_headers(entry.headers, entry.etag, cache_control, hit, status == 304)]
+    raw.append((b"content-length", b"0" if status == 304 else str(len(entry.body)).encode()))
+    raw.extend(extra)
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": b"" if status == 304 else entry.body})
+
+
+# Polled entries are sent again and again: encode their headers once, not per hit.
+@functools.lru_cache(maxsize=4096)
+def _entry_headers(
+    headers: tuple[tuple[str, str], ...], etag: str, cache_control: str, hit: bool, not_modified: bool
+) -> tuple[tuple[bytes, bytes], ...]:
+    pairs = [
+        *headers,
+        ("etag", etag),
         ("cache-control", cache_control),
         ("x-cache", "hit" if hit else "miss"),
     ]
-    status = 304 if _etag_matches(if_none_match, entry.etag) else 200
-    if status == 304:
-        headers = [h for h in headers if h[0].lower() != "content-type"]
-    await _send(send, status, entry.body, headers, extra)
+    if not_modified:
+        pairs = [h for h in pairs if h[0].lower() != "content-type"]
+    return tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in pairs)
 
 
 # Pollers repeat the same few query strings; the result is a pure function of the bytes.

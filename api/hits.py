@@ -128,6 +128,10 @@ class HitMiddleware:
         self.size = size
         # Exact body bytes -> what the cache needs of them, or None for "not for this path".
         self._prepared: OrderedDict[bytes, _Prepared | None] = OrderedDict()
+        # (host, path, query string, visibility) -> the REST entry's digest and dependencies.
+        self._rest_entries: OrderedDict[tuple[str, str, bytes, str], tuple[str, tuple[str, ...]]] = (
+            OrderedDict()
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -245,8 +249,8 @@ class HitMiddleware:
         self, scope: Scope, receive: Receive, send: Send, deps: Deps, key: ApiKey, request: _Request
     ) -> Receive | None:
         path: str = scope["path"]
-        digest = rest_digest(scope, request.host, key)
-        outcome = await self._charge(scope, receive, send, deps, key, 1, digest, rest_dependencies(path))
+        digest, depends_on = self._rest_entry(scope, request.host, key)
+        outcome = await self._charge(scope, receive, send, deps, key, 1, digest, depends_on)
         if isinstance(outcome, tuple):
             entry, rate = outcome
             await send_rest_entry(send, entry, request.if_none_match, path=path, hit=True, extra=rate)
@@ -283,6 +287,19 @@ class HitMiddleware:
             pending.miss = (digest, found)
         scope[PENDING] = pending
         return True
+
+    def _rest_entry(self, scope: Scope, host: str, key: ApiKey) -> tuple[str, tuple[str, ...]]:
+        """The entry's digest and dependencies; pollers repeat the same few URLs, and sha256 is not free."""
+        name = (host, scope["path"], scope["query_string"], visibility(key))
+        found = self._rest_entries.get(name)
+        if found is None:
+            found = self._rest_entries[name] = (
+                rest_digest(scope, host, key),
+                rest_dependencies(scope["path"]),
+            )
+            if len(self._rest_entries) > self.size:
+                self._rest_entries.popitem(last=False)
+        return found
 
     def _prepare(self, body: bytes) -> _Prepared | None:
         if body in self._prepared:
