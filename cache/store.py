@@ -67,6 +67,8 @@ class Cache:
         self.redis = redis
         # Started by the first reader that wants it (``ResponseCache``): workers never connect it.
         self.tracker = tracker
+        if tracker is not None:
+            tracker.on_drop = self._outage
         # The hot path's scripts (rate-limit charge, response lookup) go through ``fast`` when given.
         self.scripts: Redis | PipelinedRedis = fast if fast is not None else redis
         self._fast = fast
@@ -96,6 +98,13 @@ class Cache:
     def needs_heal(self) -> bool:
         """True while a lost bump has not landed yet; no cached entry may be trusted until it has."""
         return self.dirty or self.healing
+
+    def _outage(self) -> None:
+        """Redis went away under this process: a writer elsewhere may have lost a bump to the same
+        outage and not healed yet, so heal here too before trusting any entry."""
+        if not self.dirty:
+            log.info("Redis connection lost; the cache will be healed before entries are trusted again")
+        self.dirty = True
 
     async def heal(self) -> bool:
         """Bump the global generation if an earlier bump was lost; True when the cache is trustworthy."""

@@ -23,6 +23,11 @@ Why no acknowledged write is missed:
   is below the writers' Redis timeout (0.25 s): when Redis goes silent for everyone, a writer cannot
   give up on its bump and acknowledge before every reader has stopped trusting what it knew.
 
+A connection that drops (Redis restarted or killed, or silent for ``dead_s``, the writers' Redis
+timeout) also tells the owner (``on_drop``): ``Cache`` then heals (bumps every generation) before it
+trusts any entry again, because a writer may have lost a bump to the same outage and not have healed
+yet.
+
 What remains is a partition that cuts one API process off Redis while writers still reach it: that
 process may serve what it knew for up to ``window_s`` after a write. ``LOCAL_HITS=false`` closes it
 at the price of one Redis round trip per hit.
@@ -35,7 +40,7 @@ import collections
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final, cast
 
 import hiredis
@@ -92,10 +97,10 @@ class _TrackingProtocol(asyncio.Protocol):
         return waiter
 
     def abort(self, why: str | None) -> None:
-        """Drop the connection; ``why`` is logged unless the drop was asked for (None)."""
+        """Drop the connection; ``why`` is logged (and the drop reported) unless it was asked for (None)."""
         if why is not None and not self.closed:
             log.warning("generation tracking connection dropped: %s", why)
-        self._closed()
+        self._closed(expected=why is None)
         if self.transport is not None:
             self.transport.abort()
 
@@ -103,11 +108,13 @@ class _TrackingProtocol(asyncio.Protocol):
     def usable(self) -> bool:
         return not self.closed and self.transport is not None and not self.transport.is_closing()
 
-    def _closed(self) -> None:
+    def _closed(self, *, expected: bool = False) -> None:
         if self.closed:
             return
         self.closed = True
         self.tracker.forget_all()
+        if not expected and self.tracker.on_drop is not None:
+            self.tracker.on_drop()
         while self.replies:
             waiter = self.replies.popleft()
             if not waiter.done():
@@ -123,6 +130,7 @@ class GenerationTracker:
         *,
         interval_s: float = 0.05,
         window_s: float = 0.15,
+        dead_s: float = 0.25,
         connect_timeout_s: float = 0.25,
         retry_s: float = 0.25,
         max_known: int = 100_000,
@@ -130,6 +138,9 @@ class GenerationTracker:
         self.endpoint = endpoint or Endpoint()
         self.interval_s = interval_s
         self.window_s = window_s
+        self.dead_s = dead_s
+        # Called when an established connection drops unasked: an outage a writer may have lost a bump to.
+        self.on_drop: Callable[[], None] | None = None
         self._connect_timeout_s = connect_timeout_s
         self._retry_s = retry_s
         self._max_known = max_known
@@ -257,11 +268,11 @@ class GenerationTracker:
             await asyncio.sleep(self.interval_s)
             sent = time.monotonic()
             try:
-                async with asyncio.timeout(self.window_s):
+                async with asyncio.timeout(self.dead_s):
                     reply = await protocol.command("PING")
             except (TimeoutError, ConnectionError):
                 if not protocol.closed:
-                    protocol.abort(f"no PONG within {self.window_s:g} s")
+                    protocol.abort(f"no PONG within {self.dead_s:g} s")
                 return
             if isinstance(reply, hiredis.ReplyError):
                 protocol.abort(f"PING refused: {reply}")

@@ -151,6 +151,36 @@ async def test_a_dropped_connection_forgets_at_once_and_reconnects(reader: Cache
     assert tracker.connections == 2 and tracker.suffix(names) is None
 
 
+async def test_a_dropped_connection_heals_before_any_entry_is_trusted(reader: Cache, writer: Cache) -> None:
+    """A writer elsewhere may have lost a bump to the same outage: every generation moves first."""
+    tracker = reader.tracker
+    assert tracker is not None and tracker.client_id is not None
+    responses = ResponseCache(reader, ttl_s=60)
+    depends_on = article_dependencies([10**9 + 14])
+    digest = uuid.uuid4().hex
+    miss = await responses.get(digest, depends_on=depends_on)
+    assert isinstance(miss, Miss)
+    await responses.put(miss, Entry.of(b"before the outage"))
+    assert isinstance(await responses.get(digest, depends_on=depends_on), Entry)
+    before = await writer.redis.get(keys.EPOCH_GENERATION)
+
+    await writer.redis.client_kill_filter(_id=str(tracker.client_id))
+    await _until(lambda: reader.needs_heal, timeout_s=1.0)
+    after = await responses.get(digest, depends_on=depends_on)  # heals, then looks up
+    assert isinstance(after, Miss) and after.key != miss.key
+    assert not reader.needs_heal
+    assert await writer.redis.get(keys.EPOCH_GENERATION) != before
+
+
+async def test_closing_is_not_an_outage(redis_url: str) -> None:
+    made = Cache(create_client(redis_url), tracker=tracker_for_url(redis_url))
+    assert made.tracker is not None
+    made.tracker.start()
+    await _until(made.tracker.fresh)
+    await made.aclose()
+    assert not made.needs_heal
+
+
 async def test_a_silent_redis_stops_all_trust_within_the_window(redis_url: str) -> None:
     parts = urlsplit(redis_url)
     proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
