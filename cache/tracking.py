@@ -173,6 +173,11 @@ class GenerationTracker:
         protocol = self._protocol
         return protocol is not None and time.monotonic() < self._fresh_until and protocol.usable
 
+    @property
+    def trusted_until(self) -> float:
+        """``time.monotonic()`` past which nothing known here is trusted unless another PONG arrives."""
+        return self._fresh_until
+
     def token(self) -> int | None:
         """Taken before a lookup is sent; ``learn`` keeps its values only if nothing moved meanwhile."""
         return self._seq if self.fresh() else None
