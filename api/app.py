@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -25,7 +27,10 @@ from core.settings import Settings
 from schema.app import build_schema
 from schema.view import GraphQLView, graphql_routes, graphql_view
 from services.deps import open_deps
+from services.invalidation import follow_lost_bumps
 from services.score_text import TextScorerFactory, install_text_scorer
+
+log = logging.getLogger(__name__)
 
 
 def routes(settings: Settings, view: GraphQLView) -> list[BaseRoute]:
@@ -82,9 +87,17 @@ def lifespan(
             engine = install_text_scorer(deps, scorer_factory) if scorer_factory is not None else None
             if serving:
                 tune_gc()
+            stopping = asyncio.Event()
+            # A writer that lost a cache bump says so over Postgres; this process then heals the cache.
+            follower = asyncio.create_task(follow_lost_bumps(deps, stopping=stopping), name="lost-bumps")
             try:
                 yield {"deps": deps}
             finally:
+                stopping.set()
+                try:
+                    await asyncio.wait_for(follower, timeout=5)
+                except TimeoutError:
+                    log.warning("the lost-bump listener did not stop in time")
                 if engine is not None:
                     engine.close()
 

@@ -3,7 +3,9 @@
 Writes bump versioned keys: a cached entry records the generations it was built under, so a bump
 makes it unreachable at once. When a bump cannot reach Redis the process remembers it is *dirty* and
 bumps the global generation as soon as Redis answers again, before it trusts any cached entry, so an
-outage cannot leave a stale score readable after Redis returns.
+outage cannot leave a stale score readable after Redis returns. Other processes learn of a lost bump
+from ``services.invalidation`` (announced over Postgres) or from their own tracking connection
+dropping, and heal the same way (``distrust``).
 
 A bump is acknowledged only after a second round trip (a fence): by then Redis has sent the bump's
 invalidation to every process tracking generations (``cache.tracking``), so none of them can answer a
@@ -68,7 +70,7 @@ class Cache:
         # Started by the first reader that wants it (``ResponseCache``): workers never connect it.
         self.tracker = tracker
         if tracker is not None:
-            tracker.on_drop = self._outage
+            tracker.on_drop = self.distrust
         # The hot path's scripts (rate-limit charge, response lookup) go through ``fast`` when given.
         self.scripts: Redis | PipelinedRedis = fast if fast is not None else redis
         self._fast = fast
@@ -99,11 +101,11 @@ class Cache:
         """True while a lost bump has not landed yet; no cached entry may be trusted until it has."""
         return self.dirty or self.healing
 
-    def _outage(self) -> None:
-        """Redis went away under this process: a writer elsewhere may have lost a bump to the same
-        outage and not healed yet, so heal here too before trusting any entry."""
+    def distrust(self) -> None:
+        """A writer somewhere may have lost a bump (Redis went away under this process too, or a writer
+        said so): heal before trusting any entry again."""
         if not self.dirty:
-            log.info("Redis connection lost; the cache will be healed before entries are trusted again")
+            log.info("a cache bump may have been lost; healing before entries are trusted again")
         self.dirty = True
 
     async def heal(self) -> bool:
@@ -134,12 +136,13 @@ class Cache:
         articles on the epoch. Raises Redis' errors: callers decide what a lost bump means."""
         await self._bumped([keys.GLOBAL_GENERATION, keys.EPOCH_GENERATION])
 
-    async def bump_articles(self, *, article_ids: Sequence[int], symbols: Sequence[str]) -> None:
-        """Make every cached entry that may include these articles or tickers unreachable."""
+    async def bump_articles(self, *, article_ids: Sequence[int], symbols: Sequence[str]) -> bool:
+        """Make every cached entry that may include these articles or tickers unreachable; False when
+        the bump was lost (this process heals on recovery; ``services.invalidation`` tells the others)."""
         if not self.breaker.allows():
             self.dirty = True
             log.warning("cache bump skipped, Redis circuit open; will bump the global generation on recovery")
-            return
+            return False
         try:
             names = [
                 keys.GLOBAL_GENERATION,
@@ -152,6 +155,8 @@ class Cache:
             log.warning(
                 "cache bump lost (%s); will bump the global generation on recovery", type(exc).__name__
             )
+            return False
+        return True
 
     async def _bumped(self, names: list[str]) -> None:
         await self._bump(keys=names)

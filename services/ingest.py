@@ -9,6 +9,7 @@ from core.records import ArticleIn, IngestResult
 from db import articles as db_articles
 from db import tickers as db_tickers
 from services.deps import Deps
+from services.invalidation import invalidate
 
 
 async def ingest_articles(deps: Deps, *, articles: Sequence[ArticleIn]) -> list[IngestResult]:
@@ -32,8 +33,6 @@ async def ingest_articles(deps: Deps, *, articles: Sequence[ArticleIn]) -> list[
                     details={"unknown": unknown},
                 )
         results = await db_articles.upsert_articles(conn, articles=articles)
-    if deps.cache is not None and any(r.created for r in results):
-        await deps.cache.bump_articles(
-            article_ids=[r.article.id for r in results if r.created], symbols=symbols
-        )
+    if any(r.created for r in results):
+        await invalidate(deps, article_ids=[r.article.id for r in results if r.created], symbols=symbols)
     return results

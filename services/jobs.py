@@ -10,6 +10,7 @@ from core.errors import InvalidInput
 from core.records import QueueStats, ScoreJob
 from db import jobs as db_jobs
 from services.deps import Deps
+from services.invalidation import invalidate
 
 MAX_FAILED_PAGE = 100
 
@@ -44,8 +45,8 @@ async def retry_failed_jobs(deps: Deps, *, job_ids: Sequence[int] | None = None)
 async def _status_changed(deps: Deps, article_ids: Sequence[int]) -> None:
     """Articles whose status a queue change rewrote (pending <-> failed): cached reads show the status,
     so their entries must go like those of any other write."""
-    if article_ids and deps.cache is not None:
-        await deps.cache.bump_articles(article_ids=article_ids, symbols=())
+    if article_ids:
+        await invalidate(deps, article_ids=article_ids, symbols=())
 
 
 @dataclass(frozen=True, slots=True)

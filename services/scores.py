@@ -15,6 +15,7 @@ from core.records import ArticleScore
 from db import scores as db_scores
 from db.scores import ArticleToScore, StoredScore
 from services.deps import Deps
+from services.invalidation import invalidate
 
 __all__ = [
     "ArticleToScore",
@@ -64,7 +65,8 @@ async def notify_scored(deps: Deps, *, stored: Sequence[StoredScore]) -> list[St
         return []
     # Heal first: a lost bump from an outage must invalidate everything before new entries are trusted.
     await cache.heal()
-    await cache.bump_articles(
+    await invalidate(
+        deps,
         article_ids=[s.article_id for s in visible],
         symbols=sorted({sym for s in visible for sym in s.symbols}),
     )

@@ -24,13 +24,14 @@ import asyncpg
 from core.errors import Unavailable
 from core.records import ArticleScore
 from db import tickers as db_tickers
+from db.jobs import CHANNEL as JOBS_CHANNEL
 from db.jobs import ClaimedJob
+from db.listener import listen
 from db.pool import CONNECTION_ERRORS
 from services import jobs as job_service
 from services import scores as score_service
 from services.deps import Deps
 from services.scores import StoredScore
-from worker.listener import listen
 from worker.notifier import Notifier
 from worker.scorer import ScoreInput, ScorerPool
 
@@ -103,7 +104,10 @@ class Worker:
             asyncio.create_task(
                 listen(
                     self.settings.database_url.get_secret_value(),
+                    channel=JOBS_CHANNEL,
                     on_notify=self.wake,
+                    # Jobs may have arrived while nothing was listening.
+                    on_connect=lambda _n: self.wake(),
                     stopping=self._stopping,
                 ),
                 name="listen",

@@ -1,4 +1,4 @@
-"""LISTEN ``score_jobs`` on a dedicated connection that reconnects; polling covers whatever it misses."""
+"""LISTEN on a dedicated connection that reconnects: the worker's job wake-ups, the API's lost-bump alarms."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import asyncpg
 
-from db.jobs import CHANNEL
 from db.pool import CONNECTION_ERRORS
 
 log = logging.getLogger(__name__)
@@ -19,18 +18,28 @@ _PROBE_EVERY_S = 10.0
 _PROBE_TIMEOUT_S = 5.0
 
 
-async def listen(dsn: str, *, on_notify: Callable[[], None], stopping: asyncio.Event) -> None:
-    """Call ``on_notify`` for every notification until ``stopping`` is set; never raises for a lost server."""
+async def listen(
+    dsn: str,
+    *,
+    channel: str,
+    on_notify: Callable[[], None],
+    on_connect: Callable[[int], None],
+    stopping: asyncio.Event,
+) -> None:
+    """Call ``on_notify`` for every notification on ``channel`` until ``stopping`` is set, and
+    ``on_connect(n)`` each time the n-th connection starts listening (notifications sent while none was
+    are lost); never raises for a lost server."""
     backoff = 0.2
+    connections = 0
     while not stopping.is_set():
         conn: asyncpg.Connection | None = None
         try:
             conn = await asyncpg.connect(dsn, timeout=5)
             lost = asyncio.Event()
             conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
-            await conn.add_listener(CHANNEL, lambda *_args: on_notify())
-            # Jobs may have arrived while we were not listening.
-            on_notify()
+            await conn.add_listener(channel, lambda *_args: on_notify())
+            connections += 1
+            on_connect(connections)
             backoff = 0.2
             while not stopping.is_set() and not lost.is_set():
                 with contextlib.suppress(TimeoutError):
