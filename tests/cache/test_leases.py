@@ -35,12 +35,17 @@ def test_only_keys_fast_enough_lease() -> None:
     assert lease_size(limit=1_000_000, window_s=60) == int(1_000_000 / 60 * LEASE_S)
 
 
-async def test_a_lease_pays_without_redis_and_is_charged_there_first(
-    clients: tuple[PipelinedRedis, PipelinedRedis, Redis],
-) -> None:
+@pytest.fixture
+def one(clients: tuple[PipelinedRedis, PipelinedRedis, Redis]) -> tuple[RateLimiter, Redis, str]:
+    """One process' limiter, the observer, and a fresh key name."""
     client, _, observer = clients
-    limiter = RateLimiter(client)
-    name = f"lease-{uuid.uuid4().hex}"
+    return RateLimiter(client), observer, f"key-{uuid.uuid4().hex}"
+
+
+async def test_a_lease_pays_without_redis_and_is_charged_there_first(
+    one: tuple[RateLimiter, Redis, str],
+) -> None:
+    limiter, observer, name = one
     limit, window_s = 60_000, 60.0
     lease = lease_size(limit=limit, window_s=window_s)
     assert lease == 100
@@ -56,12 +61,8 @@ async def test_a_lease_pays_without_redis_and_is_charged_there_first(
     assert await observer.get(limiter_key(name)) != tat
 
 
-async def test_a_slow_key_asks_redis_every_time(
-    clients: tuple[PipelinedRedis, PipelinedRedis, Redis],
-) -> None:
-    client, _, observer = clients
-    limiter = RateLimiter(client)
-    name = f"slow-{uuid.uuid4().hex}"
+async def test_a_slow_key_asks_redis_every_time(one: tuple[RateLimiter, Redis, str]) -> None:
+    limiter, observer, name = one
     seen = set()
     for _ in range(5):
         decision = await limiter.charge(name, limit=600, window_s=60, cost=1)
