@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -29,8 +28,6 @@ from schema.view import GraphQLView, graphql_routes, graphql_view
 from services.deps import open_deps
 from services.invalidation import follow_lost_bumps
 from services.score_text import TextScorerFactory, install_text_scorer
-
-log = logging.getLogger(__name__)
 
 
 def routes(settings: Settings, view: GraphQLView) -> list[BaseRoute]:
@@ -94,10 +91,9 @@ def lifespan(
                 yield {"deps": deps}
             finally:
                 stopping.set()
-                try:
-                    await asyncio.wait_for(follower, timeout=5)
-                except TimeoutError:
-                    log.warning("the lost-bump listener did not stop in time")
+                follower.cancel()  # it may be waiting on a connect to a Postgres that is down
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
                 if engine is not None:
                     engine.close()
 
