@@ -60,7 +60,8 @@ class _TrackingProtocol(asyncio.Protocol):
         self.replies: collections.deque[asyncio.Future[Any]] = collections.deque()
         self.transport: asyncio.Transport | None = None
         self.closed = False
-        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Set once tracking is on: only then can a drop have hidden an outage from this process.
+        self.established = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -113,14 +114,12 @@ class _TrackingProtocol(asyncio.Protocol):
             return
         self.closed = True
         self.tracker.forget_all()
-        if not expected and self.tracker.on_drop is not None:
+        if not expected and self.established and self.tracker.on_drop is not None:
             self.tracker.on_drop()
         while self.replies:
             waiter = self.replies.popleft()
             if not waiter.done():
                 waiter.set_exception(ConnectionError("tracking connection closed"))
-        if not self.lost.done():
-            self.lost.set_result(None)
 
 
 class GenerationTracker:
@@ -227,18 +226,25 @@ class GenerationTracker:
         self._known.clear()
 
     async def _run(self) -> None:
+        delay = self._retry_s
         while True:
             try:
                 protocol = await self._connect()
             except (OSError, TimeoutError, ConnectionError) as exc:
-                log.debug("generation tracking: cannot connect (%s)", type(exc).__name__)
-            else:
-                self._protocol = protocol
-                self.connections += 1
-                try:
-                    await self._heartbeat(protocol)
-                finally:
-                    protocol.abort(None)
+                # Once per outage, then quietly with backoff: every hit asks Redis meanwhile.
+                level = logging.WARNING if delay == self._retry_s else logging.DEBUG
+                why = f"{type(exc).__name__}: {exc}"
+                log.log(level, "generation tracking unavailable (%s); hits ask Redis until it is back", why)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            delay = self._retry_s
+            self._protocol = protocol
+            self.connections += 1
+            try:
+                await self._heartbeat(protocol)
+            finally:
+                protocol.abort(None)
             await asyncio.sleep(self._retry_s)
 
     async def _connect(self) -> _TrackingProtocol:
@@ -261,9 +267,10 @@ class GenerationTracker:
                     if isinstance(reply, dict):  # HELLO's: who this connection is, for CLIENT KILL
                         self.client_id = int(reply[b"id"])
             except BaseException:
-                protocol.abort("setup failed")
+                protocol.abort(None)  # nothing was trusted yet; the caller reports it
                 raise
         # Tracking is on from the reply to CLIENT TRACKING: every later change is pushed here.
+        protocol.established = True
         self._seq += 1
         self._fresh_until = sent + self.window_s
         return protocol

@@ -4,6 +4,7 @@ no acknowledged write, flush, dropped connection or silent Redis leaves a copy t
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 import time
 import uuid
@@ -293,3 +294,19 @@ async def test_no_read_after_another_process_acknowledges_a_write_is_stale(
         await asyncio.wait_for(proc.wait(), 10)
     assert stale == []
     assert served_locally >= 2500, served_locally  # the polls between writes did take the local path
+
+
+async def test_a_tracker_that_never_connects_reports_no_outage_and_trusts_nothing() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once the socket is closed
+    tracker = GenerationTracker(Endpoint(port=port))
+    drops: list[int] = []
+    tracker.on_drop = lambda: drops.append(1)
+    try:
+        tracker.start()
+        await asyncio.sleep(0.6)  # several attempts, with backoff
+        assert not tracker.fresh() and tracker.token() is None and tracker.connections == 0
+        assert drops == []  # nothing was trusted, so nothing needs healing
+    finally:
+        await tracker.aclose()
