@@ -202,9 +202,9 @@ class RateLimiter:
         log.warning("rate limiter: Redis unavailable (%s); per-process limits", type(exc).__name__)
 
     @staticmethod
-    def args(*, limit: int, window_s: float, cost: int, lease: int = 0) -> list[float]:
-        """ARGV for ``GCRA_CHUNK``."""
-        return [window_s * 1000 / limit, limit, cost, lease]
+    def args(*, limit: int, window_s: float, cost: int) -> list[float]:
+        """ARGV for ``GCRA_CHUNK``, with the lease a key this fast takes (``lease_size``)."""
+        return [window_s * 1000 / limit, limit, cost, lease_size(limit=limit, window_s=window_s)]
 
     @staticmethod
     def decision(raw: list[bytes | str], *, limit: int) -> Decision:
@@ -228,13 +228,12 @@ class RateLimiter:
 
     async def charge(self, name: str, *, limit: int, window_s: float, cost: int) -> Decision:
         if self._script is not None and not self.degraded:
-            lease = lease_size(limit=limit, window_s=window_s)
-            if lease and (paid := self.leases.spend(name, limit=limit, window_s=window_s, cost=cost)):
+            paid = self.leases.spend(name, limit=limit, window_s=window_s, cost=cost)
+            if paid is not None:
                 return paid
             try:
                 raw = await self._script(
-                    keys=[limiter_key(name)],
-                    args=self.args(limit=limit, window_s=window_s, cost=cost, lease=lease),
+                    keys=[limiter_key(name)], args=self.args(limit=limit, window_s=window_s, cost=cost)
                 )
             except (RedisError, OSError) as exc:
                 self.degrade(exc)

@@ -29,7 +29,7 @@ from redis.asyncio import Redis
 
 from cache import keys
 from cache.breaker import FAILURES, UNAVAILABLE, BreakerOpen, CircuitBreaker
-from cache.ratelimit import GCRA_CHUNK, Decision, RateLimiter, lease_size, limiter_key
+from cache.ratelimit import GCRA_CHUNK, Decision, RateLimiter, limiter_key
 from cache.store import Cache
 
 log = logging.getLogger(__name__)
@@ -278,9 +278,7 @@ class ResponseCache:
         prefix = keys.response(digest) + ":"
         held = self.local.held(prefix)
         args: list[float | str] = [
-            *RateLimiter.args(
-                limit=limit, window_s=window_s, cost=cost, lease=lease_size(limit=limit, window_s=window_s)
-            ),
+            *RateLimiter.args(limit=limit, window_s=window_s, cost=cost),
             prefix,
             held[0] if held is not None else "",
         ]
