@@ -207,12 +207,12 @@ class GenerationTracker:
         return ".".join(values)
 
     def invalidated(self, names: list[bytes] | None) -> None:
-        self._seq += 1
-        if names is None:  # FLUSHDB / FLUSHALL: everything under the prefix may have gone
+        """A push from Redis: these generations moved (None: FLUSHDB / FLUSHALL, any of them may have)."""
+        if names is None:
+            self._seq += 1
             self._known.clear()
-            return
-        for name in names:
-            self._known.pop(name.decode(), None)
+        else:
+            self.forget([name.decode() for name in names])
 
     def forget(self, names: Sequence[str]) -> None:
         """What this process just bumped itself: not known any more, whatever the push's timing."""
