@@ -32,8 +32,9 @@ from __future__ import annotations
 import functools
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -65,6 +66,9 @@ from services.ratelimit import charge, charge_and_lookup
 from services.reads_cache import Entry
 
 log = logging.getLogger("api.hits")
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 # Polled bodies are small; anything larger takes the full path, which enforces the real limit.
 _MAX_BODY: Final = 16_384
@@ -291,25 +295,26 @@ class HitMiddleware:
     def _rest_entry(self, scope: Scope, host: str, key: ApiKey) -> tuple[str, tuple[str, ...]]:
         """The entry's digest and dependencies; pollers repeat the same few URLs, and sha256 is not free."""
         name = (host, scope["path"], scope["query_string"], visibility(key))
-        found = self._rest_entries.get(name)
-        if found is None:
-            found = self._rest_entries[name] = (
-                rest_digest(scope, host, key),
-                rest_dependencies(scope["path"]),
-            )
-            if len(self._rest_entries) > self.size:
-                self._rest_entries.popitem(last=False)
-        return found
+        return _remembered(
+            self._rest_entries,
+            name,
+            lambda: (rest_digest(scope, host, key), rest_dependencies(scope["path"])),
+            self.size,
+        )
 
     def _prepare(self, body: bytes) -> _Prepared | None:
-        if body in self._prepared:
-            self._prepared.move_to_end(body)
-            return self._prepared[body]
-        made = _prepare(self.reads, body)
-        self._prepared[body] = made
-        if len(self._prepared) > self.size:
-            self._prepared.popitem(last=False)
-        return made
+        return _remembered(self._prepared, body, lambda: _prepare(self.reads, body), self.size)
+
+
+def _remembered(table: OrderedDict[K, V], key: K, make: Callable[[], V], size: int) -> V:
+    """``table[key]``, made on first use; ``table`` is an LRU of at most ``size`` items."""
+    if key in table:
+        table.move_to_end(key)
+        return table[key]
+    made = table[key] = make()
+    if len(table) > size:
+        table.popitem(last=False)
+    return made
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__ (0.6 against 0.15 us).
